@@ -41,12 +41,12 @@
 
 struct pool;
 
-#define POOL_NAME_MAX 63      /* volume names: 1..63 bytes, no NUL */
-#define POOL_OBJ_MAX 1000     /* largest object value, bytes */
+#define POOL_NAME_MAX	   63	/* volume names: 1..63 bytes, no NUL */
+#define POOL_OBJ_MAX	   1000 /* largest object value, bytes */
 #define POOL_DEFAULT_CHUNK (64u * 1024)
-#define POOL_MIN_CHUNK (4u * 1024)
-#define POOL_MAX_CHUNK (1024u * 1024)
-#define POOL_MAX_VOL_SIZE (1ull << 50) /* 1 PiB virtual */
+#define POOL_MIN_CHUNK	   (4u * 1024)
+#define POOL_MAX_CHUNK	   (1024u * 1024)
+#define POOL_MAX_VOL_SIZE  (1ull << 50) /* 1 PiB virtual */
 
 struct pool_create_opts {
 	uint32_t chunk_size; /* bytes, power of two, 4 KiB..1 MiB; 0 = default */
@@ -55,8 +55,8 @@ struct pool_create_opts {
 
 struct pool_open_opts {
 	unsigned commit_interval_ms; /* 0 = no timer thread */
-	size_t cache_bytes;          /* metadata cache; 0 = default (256 MiB) */
-	int read_only;               /* open without ever writing (checker) */
+	size_t cache_bytes;	     /* metadata cache; 0 = default (256 MiB) */
+	int read_only;		     /* open without ever writing (checker) */
 };
 
 /* Format dev as an empty pool.  O(metadata area / 4K) only for a block
@@ -76,14 +76,14 @@ int pool_commit(struct pool *p);
 
 struct pool_stat {
 	uint32_t chunk_size;
-	uint64_t data_chunks;      /* total data chunks */
-	uint64_t free_chunks;      /* allocatable now (excludes pending frees) */
-	uint64_t meta_blocks;      /* total 4K metadata blocks */
+	uint64_t data_chunks;	   /* total data chunks */
+	uint64_t free_chunks;	   /* allocatable now (excludes pending frees) */
+	uint64_t meta_blocks;	   /* total 4K metadata blocks */
 	uint64_t free_meta_blocks; /* free metadata blocks */
-	uint64_t meta_reserve;     /* blocks kept back for commit/delete */
-	uint64_t txn;              /* id of the last committed transaction */
-	uint32_t nr_volumes;       /* volumes + snapshots + clones */
-	uint64_t cache_bytes;      /* metadata cache in use */
+	uint64_t meta_reserve;	   /* blocks kept back for commit/delete */
+	uint64_t txn;		   /* id of the last committed transaction */
+	uint32_t nr_volumes;	   /* volumes + snapshots + clones */
+	uint64_t cache_bytes;	   /* metadata cache in use */
 };
 int pool_stat(struct pool *p, struct pool_stat *st);
 
@@ -94,16 +94,16 @@ enum vol_kind { VOL_VOLUME = 0, VOL_SNAPSHOT = 1 };
 #define VOL_F_READONLY 1u
 
 struct vol_info {
-	uint64_t id;        /* never reused within a pool */
+	uint64_t id; /* never reused within a pool */
 	char name[POOL_NAME_MAX + 1];
-	uint8_t uuid[16];   /* random, unique, stable: SCSI ids derive from it */
-	enum vol_kind kind; /* a clone is a VOL_VOLUME with parent != 0 */
-	uint32_t flags;     /* VOL_F_* */
+	uint8_t uuid[16];    /* random, unique, stable: SCSI ids derive from it */
+	enum vol_kind kind;  /* a clone is a VOL_VOLUME with parent != 0 */
+	uint32_t flags;	     /* VOL_F_* */
 	uint32_t block_size; /* 512 or 4096 */
-	uint64_t size;       /* virtual bytes */
+	uint64_t size;	     /* virtual bytes */
 	uint64_t parent;     /* snapshot: its origin volume; clone: its snapshot */
 	uint64_t created_ns; /* CLOCK_REALTIME */
-	uint64_t group;      /* consistency-group id of a snapshot, else 0 */
+	uint64_t group;	     /* consistency-group id of a snapshot, else 0 */
 	uint64_t allocated;  /* bytes mapped (chunks * chunk size) */
 	uint64_t exclusive;  /* bytes only this volume maps (vol_info only) */
 };
