@@ -9,14 +9,19 @@ CLANG    ?= clang-14
 BUILD    ?= build
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
-CPPFLAGS := -D_GNU_SOURCE -Iarray-sim/engine -Ishared -Iprovider/core -Itests/common
+CPPFLAGS := -D_GNU_SOURCE -Iarray-sim/engine -Iarray-sim/control -Iarray-sim/daemon -Ishared \
+            -Iprovider/core -Itests/common
 CFLAGS   := -std=c11 $(OPT) -g -pthread $(WARN)
-LDLIBS   := -lisal -lcrypto -pthread
+LDLIBS   := -linih -ljson-c -lisal -lcrypto -pthread
 TEST_LDLIBS := -lcmocka
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 ENGINE_SRC := $(wildcard array-sim/engine/*.c)
 PROTO_SRC  := $(wildcard shared/*.c)
+DAEMON_MAIN := array-sim/daemon/main.c
+DAEMON_SRC := $(filter-out $(DAEMON_MAIN),$(wildcard array-sim/control/*.c array-sim/daemon/*.c \
+                array-sim/scsi/*.c array-sim/iscsi/*.c))
+CLI_SRC    := $(wildcard array-sim/cli/*.c)
 TOOLS_SRC  := $(wildcard array-sim/tools/*.c)
 COMMON_SRC := $(wildcard tests/common/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -44,17 +49,29 @@ $(1)/lib/libproto.a: $$(patsubst %.c,$(1)/obj/%.o,$$(PROTO_SRC))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$^
 
+$(1)/lib/libarraysim.a: $$(patsubst %.c,$(1)/obj/%.o,$$(DAEMON_SRC))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+
+$(1)/bin/arraysimd: $(1)/obj/$(DAEMON_MAIN:.c=.o) $(1)/lib/libarraysim.a $(1)/lib/libengine.a $(1)/lib/libproto.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $(2) -o $$@ $$^ $$(LDLIBS)
+
+$(1)/bin/arrayctl: $$(patsubst %.c,$(1)/obj/%.o,$$(CLI_SRC)) $(1)/lib/libproto.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $(2) -o $$@ $$^ $$(LDLIBS)
+
 $(1)/lib/libtestcommon.a: $$(patsubst %.c,$(1)/obj/%.o,$$(COMMON_SRC))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$^
 
 $(1)/LIBS := $(1)/lib/libengine.a $(1)/lib/libproto.a
 
-$(1)/tests/%: $(1)/obj/tests/unit/%.o $(1)/lib/libtestcommon.a $(1)/lib/libengine.a $(1)/lib/libproto.a
+$(1)/tests/%: $(1)/obj/tests/unit/%.o $(1)/lib/libtestcommon.a $(1)/lib/libarraysim.a $(1)/lib/libengine.a $(1)/lib/libproto.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) $(2) -o $$@ $$^ $$(TEST_LDLIBS) $$(LDLIBS)
 
-$(1)/etests/%: $(1)/obj/tests/engine/%.o $(1)/lib/libtestcommon.a $(1)/lib/libengine.a $(1)/lib/libproto.a
+$(1)/etests/%: $(1)/obj/tests/engine/%.o $(1)/lib/libtestcommon.a $(1)/lib/libarraysim.a $(1)/lib/libengine.a $(1)/lib/libproto.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) $(2) -o $$@ $$^ $$(TEST_LDLIBS) $$(LDLIBS)
 
@@ -72,7 +89,8 @@ UNIT_BINS      := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 UNIT_ASAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRC))
 ENGTEST_BINS   := $(patsubst tests/engine/%.c,$(BUILD)/etests/%,$(ENGTEST_SRC))
 ENGTEST_ASAN_BINS := $(patsubst tests/engine/%.c,$(BUILD)/asan/etests/%,$(ENGTEST_SRC))
-TOOL_BINS      := $(patsubst array-sim/tools/%.c,$(BUILD)/bin/%,$(TOOLS_SRC))
+TOOL_BINS      := $(patsubst array-sim/tools/%.c,$(BUILD)/bin/%,$(TOOLS_SRC)) $(BUILD)/bin/arraysimd \
+                  $(if $(CLI_SRC),$(BUILD)/bin/arrayctl)
 BENCH_BINS     := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(BUILD)/lib/libtestcommon.a $(BUILD)/lib/libengine.a $(BUILD)/lib/libproto.a

@@ -130,6 +130,7 @@ void vrec_encode(const struct vol *v, uint8_t *rec)
 	put_le64(rec + VR_GROUP, v->info.group);
 	put_le64(rec + VR_ROOT, v->root);
 	put_le64(rec + VR_MAPPED, v->mapped);
+	memcpy(rec + VR_TAG, v->info.tag, 16);
 }
 
 void vrec_decode(const uint8_t *rec, struct vol *v)
@@ -148,6 +149,7 @@ void vrec_decode(const uint8_t *rec, struct vol *v)
 	v->info.group = get_le64(rec + VR_GROUP);
 	v->root = get_le64(rec + VR_ROOT);
 	v->mapped = get_le64(rec + VR_MAPPED);
+	memcpy(v->info.tag, rec + VR_TAG, 16);
 }
 
 /* ---- superblock --------------------------------------------------------- */
@@ -657,6 +659,12 @@ static struct vol *share_vol(struct pool *p, struct vol *src, const char *name)
 int vol_snapshot_group(struct pool *p, unsigned n, const uint64_t *vols, const char *const *names,
 		       uint64_t *snap_ids)
 {
+	return vol_snapshot_group_tag(p, n, vols, names, NULL, snap_ids);
+}
+
+int vol_snapshot_group_tag(struct pool *p, unsigned n, const uint64_t *vols,
+			   const char *const *names, const uint8_t *tag, uint64_t *snap_ids)
+{
 	struct vol **made;
 	uint64_t group;
 	int r;
@@ -691,6 +699,8 @@ int vol_snapshot_group(struct pool *p, unsigned n, const uint64_t *vols, const c
 		made[i]->info.kind = VOL_SNAPSHOT;
 		made[i]->info.flags = VOL_F_READONLY;
 		made[i]->info.group = group;
+		if (tag)
+			memcpy(made[i]->info.tag, tag, 16);
 	}
 	p->meta_dirty = 1;
 	p->tm.use_reserve = 1;

@@ -104,6 +104,7 @@ struct vol_info {
 	uint64_t parent;     /* snapshot: its origin volume; clone: its snapshot */
 	uint64_t created_ns; /* CLOCK_REALTIME */
 	uint64_t group;	     /* consistency-group id of a snapshot, else 0 */
+	uint8_t tag[16];     /* caller's tag given at snapshot time, else 0s */
 	uint64_t allocated;  /* bytes mapped (chunks * chunk size) */
 	uint64_t exclusive;  /* bytes only this volume maps (vol_info only) */
 };
@@ -118,6 +119,10 @@ int vol_snapshot(struct pool *p, uint64_t vol, const char *name, uint64_t *snap_
  * in any.  names[i] names the snapshot of vols[i]. On error nothing is made. */
 int vol_snapshot_group(struct pool *p, unsigned n, const uint64_t *vols, const char *const *names,
 		       uint64_t *snap_ids);
+/* The same, storing tag (16 bytes, may be NULL) in every snapshot's record
+ * in the same commit: the daemon keeps the snapshot-set GUID there. */
+int vol_snapshot_group_tag(struct pool *p, unsigned n, const uint64_t *vols,
+			   const char *const *names, const uint8_t *tag, uint64_t *snap_ids);
 
 /* Writable clone of a snapshot (or of a volume's current state). O(1). */
 int vol_clone(struct pool *p, uint64_t src, const char *name, uint64_t *id);

@@ -68,6 +68,7 @@ enum {
 	VR_GROUP = 128,	  /* le64 */
 	VR_ROOT = 136,	  /* le64 mapping tree root */
 	VR_MAPPED = 144,  /* le64 mapped chunks */
+	VR_TAG = 152,    /* 16 bytes, caller's tag (snapshot-set id) */
 };
 
 /* ---- in-memory state --------------------------------------------------- */
