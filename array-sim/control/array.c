@@ -198,7 +198,7 @@ static void fill_lun(struct array *a, const struct vol_info *vi, struct lun_info
 	l->readonly = !!(vi->flags & VOL_F_READONLY);
 	l->online = array_lun_online(a, vi->id);
 	l->parent = vi->parent;
-	if (vi->parent && !vol_info(a->pool, vi->parent, &pi))
+	if (vi->parent && !vol_stat(a->pool, vi->parent, &pi))
 		memcpy(l->parent_name, pi.name, sizeof(l->parent_name));
 	l->created_ns = vi->created_ns;
 	memcpy(l->snapset, vi->tag, 16);
@@ -971,6 +971,37 @@ int array_map_list(struct array *a, int (*fn)(const struct map_info *m, void *ct
 	return r < 0 ? r : 0;
 }
 
+int array_host_id_by_iqn(struct array *a, const char *iqn, uint64_t *host_id)
+{
+	struct iqn_rec *q;
+
+	pthread_mutex_lock(&a->lock);
+	q = iqn ? iqn_find(a, iqn) : NULL;
+	if (q)
+		*host_id = q->host;
+	pthread_mutex_unlock(&a->lock);
+	return q ? 0 : -ENOENT;
+}
+
+int array_lun_for_host(struct array *a, uint64_t host_id, uint32_t lun_number,
+		       struct lun_info *out)
+{
+	struct vol_info vi;
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&a->lock);
+	for (size_t i = 0; i < a->nr_maps; i++) {
+		if (a->maps[i].host != host_id || a->maps[i].num != lun_number)
+			continue;
+		r = vol_stat(a->pool, a->maps[i].lun, &vi);
+		if (!r)
+			fill_lun(a, &vi, out);
+		break;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
 int array_luns_for_iqn(struct array *a, const char *iqn,
 		       int (*fn)(uint32_t lun_number, const struct lun_info *l, void *ctx),
 		       void *ctx)
@@ -985,7 +1016,7 @@ int array_luns_for_iqn(struct array *a, const char *iqn,
 	if (q) {
 		qsort(a->maps, a->nr_maps, sizeof(*a->maps), cmp_map);
 		for (size_t i = 0; i < a->nr_maps && !r; i++) {
-			if (a->maps[i].host != q->host || vol_info(a->pool, a->maps[i].lun, &vi))
+			if (a->maps[i].host != q->host || vol_stat(a->pool, a->maps[i].lun, &vi))
 				continue;
 			fill_lun(a, &vi, &l);
 			r = fn(a->maps[i].num, &l, ctx);

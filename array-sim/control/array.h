@@ -143,6 +143,11 @@ int array_map(struct array *a, const char *lun, const char *host, int lun_number
 	      uint32_t *assigned);
 int array_unmap(struct array *a, const char *lun, const char *host);
 int array_map_list(struct array *a, int (*fn)(const struct map_info *m, void *ctx), void *ctx);
+/* Data-path lookups (no space walk): the host an IQN belongs to, and the
+ * LUN a host sees as lun_number.  -ENOENT when there is none. */
+int array_host_id_by_iqn(struct array *a, const char *iqn, uint64_t *host_id);
+int array_lun_for_host(struct array *a, uint64_t host_id, uint32_t lun_number,
+		       struct lun_info *out);
 /* The LUNs an initiator may see, in LUN-number order (REPORT LUNS). */
 int array_luns_for_iqn(struct array *a, const char *iqn,
 		       int (*fn)(uint32_t lun_number, const struct lun_info *l, void *ctx),

@@ -913,6 +913,18 @@ int vol_info(struct pool *p, uint64_t id, struct vol_info *info)
 	return r;
 }
 
+int vol_stat(struct pool *p, uint64_t id, struct vol_info *info)
+{
+	struct vol *v;
+
+	pthread_rwlock_rdlock(&p->lock);
+	v = vol_find(p, id);
+	if (v)
+		fill_info(p, v, info);
+	pthread_rwlock_unlock(&p->lock);
+	return v ? 0 : -ENOENT;
+}
+
 static int cmp_id(const void *a, const void *b)
 {
 	const struct vol_info *x = a, *y = b;

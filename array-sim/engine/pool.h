@@ -144,6 +144,8 @@ int vol_set_flags(struct pool *p, uint64_t id, uint32_t flags);
 int vol_lookup(struct pool *p, const char *name, uint64_t *id);
 /* Fills info; computing exclusive walks the volume's unshared metadata. */
 int vol_info(struct pool *p, uint64_t id, struct vol_info *info);
+/* vol_info without the exclusive walk: O(1), for the data path. */
+int vol_stat(struct pool *p, uint64_t id, struct vol_info *info);
 /* Calls fn for every volume in id order; stops on non-zero and returns it.
  * info->exclusive is not computed (0). */
 int vol_iterate(struct pool *p, int (*fn)(const struct vol_info *info, void *ctx), void *ctx);

@@ -238,9 +238,15 @@ int vol_unmap(struct pool *p, uint64_t vol, uint64_t off, uint64_t len)
 		uint64_t c = off >> p->chunk_shift;
 		uint64_t o = off & (p->chunk_size - 1);
 		uint64_t n = p->chunk_size - o < len ? p->chunk_size - o : len;
+		/* Bytes of chunk c inside the volume: the last chunk may be
+		 * partial, and covering its in-volume part frees it whole. */
+		uint64_t inside = v->info.size - (c << p->chunk_shift);
+		uint64_t last = (off + len - 1) >> p->chunk_shift;
 		uint64_t next;
 
-		if (n < p->chunk_size) {
+		if (inside > p->chunk_size)
+			inside = p->chunk_size;
+		if (o || n < inside) {
 			/* Part of a chunk: it must read back as zeros. */
 			r = redirect_write(p, v, c, o, n, NULL);
 			off += n;
@@ -250,20 +256,19 @@ int vol_unmap(struct pool *p, uint64_t vol, uint64_t off, uint64_t len)
 		/* Whole chunks: jump to the next mapped one, so unmapping a
 		 * huge sparse range costs what is mapped, not its size. */
 		r = btree_lookup_ge(&p->map_info, v->root, c, &next, old);
-		if (r == -ENODATA || (!r && next >= (off + len) >> p->chunk_shift)) {
-			/* Nothing mapped among the whole chunks left: skip to
-			 * the partial tail, if any. */
-			uint64_t whole = len & ~(uint64_t)(p->chunk_size - 1);
-
-			r = 0;
-			off += whole;
-			len -= whole;
-			continue;
+		if (r == -ENODATA || (!r && next > last)) {
+			r = 0; /* nothing mapped in the rest of the range */
+			break;
 		}
 		if (r)
 			break;
+		if (next > c) {
+			len -= (next << p->chunk_shift) - off;
+			off = next << p->chunk_shift;
+			continue;
+		}
 		p->tm.use_reserve = 1; /* unmap frees space: let it through */
-		r = btree_remove(&p->map_info, &v->root, next, old);
+		r = btree_remove(&p->map_info, &v->root, c, old);
 		p->tm.use_reserve = 0;
 		if (r)
 			break;
@@ -271,8 +276,8 @@ int vol_unmap(struct pool *p, uint64_t vol, uint64_t off, uint64_t len)
 		v->mapped--;
 		v->dirty = 1;
 		p->meta_dirty = 1;
-		len -= ((next + 1) << p->chunk_shift) - off;
-		off = (next + 1) << p->chunk_shift;
+		off += n;
+		len -= n;
 	}
 	pthread_rwlock_unlock(&p->lock);
 	return r;
