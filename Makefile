@@ -32,7 +32,11 @@ BENCH_SRC  := $(wildcard tests/bench/*.c)
 CHECK_TARGETS :=
 BIN_TARGETS :=
 
-.PHONY: all check deps deps-auto bench fuzz demo clean format unit unit-asan
+.PHONY: all check deps deps-auto bench fuzz demo clean format unit unit-asan install
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 all:
 
 # ---- one build variant: $(1)=dir, $(2)=extra cflags ----------------------
@@ -132,6 +136,19 @@ fuzz: deps-auto
 demo: deps-auto
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: binaries, man pages, systemd unit
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMDDIR) \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BUILD)/bin/arraysimd $(DESTDIR)$(PREFIX)/sbin/arraysimd
+	for b in $(filter-out $(BUILD)/bin/arraysimd,$(TOOL_BINS)); do \
+	  install -m 0755 $$b $(DESTDIR)$(PREFIX)/bin/; done
+	for m in $(wildcard docs/man/*.1); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
+	for m in $(wildcard docs/man/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' array-sim/daemon/arraysimd.service.in \
+	  > $(DESTDIR)$(SYSTEMDDIR)/arraysimd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/arraysimd.service
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

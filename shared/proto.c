@@ -219,6 +219,7 @@ L(lun_resize_req, G(LUN_NAME), G(LUN_SIZE));
 L(lun_list_req, G(CURSOR), G(MAX_ENTRIES));
 L(lun_list_rep, G(LUN), G(CURSOR), G(MORE));
 L(lun_show_req, G(LUN_NAME), G(LUN_SERIAL), G(LUN_NAA));
+L(lun_set_req, G(LUN_NAME), G(LUN_FLAGS));
 L(host_create_req, G(HOST_NAME), G(IQN));
 L(host_name, G(HOST_NAME));
 L(host_list_rep, G(HOST));
@@ -262,6 +263,7 @@ static const struct proto_msg_desc msgs[] = {
     M(LUN_RESIZE, lun_resize_req, lun_rep),
     M(LUN_LIST, lun_list_req, lun_list_rep),
     M(LUN_SHOW, lun_show_req, lun_rep),
+    M(LUN_SET, lun_set_req, lun_rep),
     M(HOST_CREATE, host_create_req, host_list_rep),
     M(HOST_DELETE, host_name, none),
     M(HOST_LIST, none, host_list_rep),

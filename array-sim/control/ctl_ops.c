@@ -356,6 +356,28 @@ static int op_lun_show(struct ctl_req *r, struct proto_buf *rep)
 	return 0;
 }
 
+static int op_lun_set(struct ctl_req *r, struct proto_buf *rep)
+{
+	char name[ARRAY_NAME_MAX + 1];
+	struct lun_info l;
+	uint32_t flags;
+	int e;
+
+	if (get_str(r, PROTO_TAG_LUN_NAME, name, sizeof(name)) ||
+	    proto_get_u32(r->payload, r->len, PROTO_TAG_LUN_FLAGS, &flags))
+		return bad(rep, "LUN_NAME and LUN_FLAGS are required");
+	snprintf(r->text, sizeof(r->text), "lun set %s %s", name,
+		 flags & PROTO_LUNF_READONLY ? "read-only" : "read-write");
+	e = array_lun_set_readonly(r->array, name, !!(flags & PROTO_LUNF_READONLY));
+	if (!e)
+		e = array_lun_find(r->array, name, &l);
+	if (e)
+		return status(rep, e, "lun set");
+	proto_put_status(rep, PROTO_OK, "");
+	put_lun(rep, &l);
+	return 0;
+}
+
 /* ---- hosts ------------------------------------------------------------------------ */
 
 static void put_host(struct proto_buf *b, const struct host_info *h)
@@ -857,6 +879,7 @@ static const struct {
     {PROTO_MSG_LUN_RESIZE, op_lun_resize, 1},
     {PROTO_MSG_LUN_LIST, op_lun_list, 0},
     {PROTO_MSG_LUN_SHOW, op_lun_show, 0},
+    {PROTO_MSG_LUN_SET, op_lun_set, 1},
     {PROTO_MSG_HOST_CREATE, op_host_create, 1},
     {PROTO_MSG_HOST_DELETE, op_host_delete, 1},
     {PROTO_MSG_HOST_LIST, op_host_list, 0},
