@@ -74,7 +74,10 @@ static int exclusive_chunk(struct pool *p, struct vol *v, uint64_t c, uint64_t *
 		return r;
 	*mapped = 1;
 	*chunk = get_le64(val);
-	return excl && sm_get(p->dsm, *chunk) == 1;
+	/* In place only if no other volume can see the chunk now or in the
+	 * committed state (a crash returns to it): sm.h explains the second
+	 * test. */
+	return excl && sm_get(p->dsm, *chunk) == 1 && !sm_shared_since_commit(p->dsm, *chunk);
 }
 
 /* Write n bytes at offset o of chunk c, redirecting to a new chunk.  Holds

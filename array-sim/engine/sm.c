@@ -11,7 +11,10 @@ struct sm {
 	uint32_t *count;
 	uint64_t *pending; /* bitmap: freed in the open transaction */
 	uint64_t *fresh;   /* bitmap: allocated in the open transaction */
-	uint64_t *plist;   /* pending units, to clear at commit */
+	uint64_t *shared;  /* bitmap: count was >= 2 since the last commit */
+	uint64_t *slist;   /* shared units, to clear at commit */
+	uint64_t nr_slist, cap_slist;
+	uint64_t *plist; /* pending units, to clear at commit */
 	uint64_t nr_plist, cap_plist;
 	uint64_t *nlist; /* new units, to clear at commit */
 	uint64_t nr_nlist, cap_nlist;
@@ -59,7 +62,8 @@ int sm_create(uint64_t nr, struct sm **out)
 	sm->count = calloc(nr ? nr : 1, sizeof(*sm->count));
 	sm->pending = calloc(words ? words : 1, 8);
 	sm->fresh = calloc(words ? words : 1, 8);
-	if (!sm->count || !sm->pending || !sm->fresh) {
+	sm->shared = calloc(words ? words : 1, 8);
+	if (!sm->count || !sm->pending || !sm->fresh || !sm->shared) {
 		sm_destroy(sm);
 		return -ENOMEM;
 	}
@@ -74,6 +78,8 @@ void sm_destroy(struct sm *sm)
 	free(sm->count);
 	free(sm->pending);
 	free(sm->fresh);
+	free(sm->shared);
+	free(sm->slist);
 	free(sm->plist);
 	free(sm->nlist);
 	free(sm);
@@ -128,15 +134,33 @@ int sm_alloc(struct sm *sm, uint64_t *out)
 	return -ENOSPC;
 }
 
+static void mark_shared(struct sm *sm, uint64_t i)
+{
+	if (bit(sm->shared, i))
+		return;
+	/* If the list cannot grow the bit stays set until reopen: that only
+	 * forbids in-place writes to this unit, which is always safe. */
+	push(&sm->slist, &sm->nr_slist, &sm->cap_slist, i);
+	set_bit(sm->shared, i);
+}
+
+int sm_shared_since_commit(const struct sm *sm, uint64_t i)
+{
+	return bit(sm->shared, i);
+}
+
 void sm_inc(struct sm *sm, uint64_t i)
 {
-	sm->count[i]++;
+	if (++sm->count[i] >= 2)
+		mark_shared(sm, i);
 }
 
 uint32_t sm_dec(struct sm *sm, uint64_t i)
 {
 	if (!sm->count[i])
 		abort(); /* a refcount bug would corrupt data: stop here */
+	if (sm->count[i] >= 2)
+		mark_shared(sm, i);
 	if (--sm->count[i])
 		return sm->count[i];
 	if (bit(sm->fresh, i)) {
@@ -163,6 +187,11 @@ void sm_commit(struct sm *sm)
 	for (uint64_t k = 0; k < sm->nr_nlist; k++)
 		clear_bit(sm->fresh, sm->nlist[k]);
 	sm->nr_nlist = 0;
+	/* Counts are now what the committed state holds: a count of 1 means
+	 * exclusive on disk too. */
+	for (uint64_t k = 0; k < sm->nr_slist; k++)
+		clear_bit(sm->shared, sm->slist[k]);
+	sm->nr_slist = 0;
 }
 
 void sm_set(struct sm *sm, uint64_t i, uint32_t count)

@@ -34,6 +34,12 @@ uint64_t sm_used(const struct sm *sm);
 uint32_t sm_get(const struct sm *sm, uint64_t i);
 int sm_is_new(const struct sm *sm, uint64_t i);
 
+/* Was the unit shared (refcount >= 2) at any time since the last commit,
+ * or at that commit?  A unit whose count fell to 1 in the open
+ * transaction may still be shared by the committed trees, so it must not
+ * be overwritten in place until the next commit. */
+int sm_shared_since_commit(const struct sm *sm, uint64_t i);
+
 /* Allocate one unit with refcount 1, marked new.  -ENOSPC when none. */
 int sm_alloc(struct sm *sm, uint64_t *out);
 void sm_inc(struct sm *sm, uint64_t i);
