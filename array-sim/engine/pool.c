@@ -316,7 +316,13 @@ static int load_vol(uint64_t key, const uint8_t *rec, void *ctx)
 	if (!v)
 		return -ENOMEM;
 	vrec_decode(rec, v);
-	if (v->info.id != key) {
+	/* A record the data path could trip over (division by a zero block
+	 * size, a nameless volume) makes the pool unopenable, not a crash;
+	 * arraysim-check says what is wrong. */
+	if (v->info.id != key || !v->info.id || !v->info.name[0] ||
+	    (v->info.block_size != 512 && v->info.block_size != 4096) || !v->info.size ||
+	    v->info.size % v->info.block_size || v->info.size > POOL_MAX_VOL_SIZE ||
+	    get_le32(rec + VR_KIND) > VOL_SNAPSHOT || vol_find(p, v->info.id)) {
 		free(v);
 		return -EILSEQ;
 	}

@@ -118,8 +118,10 @@ static int front_prune(struct front *a, struct front *b)
 		free(sb);
 		return -ENOMEM;
 	}
-	memcpy(sa, a->nr, a->n * sizeof(*sa));
-	memcpy(sb, b->nr, b->n * sizeof(*sb));
+	if (a->n)
+		memcpy(sa, a->nr, a->n * sizeof(*sa));
+	if (b->n)
+		memcpy(sb, b->nr, b->n * sizeof(*sb));
 	qsort(sa, a->n, sizeof(*sa), cmp_u64);
 	qsort(sb, b->n, sizeof(*sb), cmp_u64);
 	for (size_t i = 0; i < a->n; i++)

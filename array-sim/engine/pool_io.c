@@ -95,14 +95,20 @@ static int redirect_write(struct pool *p, struct vol *v, uint64_t c, uint64_t o,
 	if (r < 0)
 		return r;
 	if (r == 1) {
-		/* Became exclusive while we waited for the lock. */
-		if (data)
-			return bdev_pwrite(p->dev, data, n, data_offset(p, chunk) + o);
-		tmp = calloc(1, n);
-		if (!tmp)
-			return -ENOMEM;
-		r = bdev_pwrite(p->dev, tmp, n, data_offset(p, chunk) + o);
-		free(tmp);
+		/* Became exclusive while we waited for the lock (or a partial
+		 * unmap of an exclusive chunk): write in place, and count it
+		 * so that the next commit flushes it. */
+		if (data) {
+			r = bdev_pwrite(p->dev, data, n, data_offset(p, chunk) + o);
+		} else {
+			tmp = calloc(1, n);
+			if (!tmp)
+				return -ENOMEM;
+			r = bdev_pwrite(p->dev, tmp, n, data_offset(p, chunk) + o);
+			free(tmp);
+		}
+		if (!r)
+			atomic_fetch_add(&p->data_gen, 1);
 		return r;
 	}
 	if (!data && !mapped)
