@@ -258,7 +258,14 @@ static int op_lun_resize(struct ctl_req *r, struct proto_buf *rep)
 	    proto_get_u64(r->payload, r->len, PROTO_TAG_LUN_SIZE, &size))
 		return bad(rep, "LUN_NAME and LUN_SIZE are required");
 	snprintf(r->text, sizeof(r->text), "lun resize %s to %llu", name, (unsigned long long)size);
-	e = array_lun_resize(r->array, name, size);
+	/* Grow only (protocol spec): the engine would shrink, dropping data. */
+	e = array_lun_find(r->array, name, &l);
+	if (!e && size < l.size) {
+		proto_put_status(rep, PROTO_EINVAL, "lun resize: shrinking is not supported");
+		return PROTO_EINVAL;
+	}
+	if (!e)
+		e = array_lun_resize(r->array, name, size);
 	if (!e)
 		e = array_lun_find(r->array, name, &l);
 	if (e)
@@ -605,6 +612,20 @@ static int snap_out(const struct lun_info *l, void *ctx)
 	return 0;
 }
 
+struct set_ctx {
+	struct proto_buf *rep;
+	uint8_t set[16];
+};
+
+static int set_snap_out(const struct lun_info *l, void *ctx)
+{
+	struct set_ctx *sc = ctx;
+
+	if (!memcmp(l->snapset, sc->set, 16))
+		put_snap(sc->rep, l);
+	return 0;
+}
+
 static int op_snapset_commit(struct ctl_req *r, struct proto_buf *rep)
 {
 	struct proto_buf snaps;
@@ -618,6 +639,15 @@ static int op_snapset_commit(struct ctl_req *r, struct proto_buf *rep)
 	snprintf(r->text, sizeof(r->text), "snapset commit %s", hex);
 	proto_buf_init(&snaps);
 	e = array_snapset_commit(r->array, set, snap_out, &snaps);
+	if (e == -EALREADY) {
+		/* Spec section 6: COMMIT of a committed set succeeds and reports
+		 * the set as it is (a VSS retry under a new request id). */
+		struct set_ctx sc = {.rep = &snaps};
+
+		memcpy(sc.set, set, 16);
+		proto_buf_reset(&snaps);
+		e = array_lun_list(r->array, 1, NULL, set_snap_out, &sc);
+	}
 	if (e) {
 		proto_buf_free(&snaps);
 		return status(rep, e, "snapset commit");
@@ -635,12 +665,20 @@ static int op_snapset_abort(struct ctl_req *r, struct proto_buf *rep)
 {
 	uint8_t set[16];
 	char hex[33];
+	int e;
 
 	if (get_guid(r, PROTO_TAG_SNAPSET_ID, set))
 		return bad(rep, "SNAPSET_ID is required");
 	guid_hex(set, hex);
 	snprintf(r->text, sizeof(r->text), "snapset abort %s", hex);
-	return status(rep, array_snapset_abort(r->array, set), "snapset abort");
+	e = array_snapset_abort(r->array, set);
+	/* Spec section 6: ABORT of an unknown or already aborted set
+	 * succeeds (a retried abort must not report a failure). */
+	if (e == -ENOENT) {
+		proto_put_status(rep, PROTO_OK, "no such snapshot set: nothing to abort");
+		return 0;
+	}
+	return status(rep, e, "snapset abort");
 }
 
 static int op_snap_list(struct ctl_req *r, struct proto_buf *rep)

@@ -142,6 +142,24 @@ static void audit(struct ctl_server *s, const struct ctl_req *req, uint64_t reqi
 		proto_strerror(status));
 }
 
+/* Sequence numbers go on across restarts: start after the last record in
+ * the audit file (the in-memory ring starts empty; older records are in
+ * the file). */
+static uint64_t audit_last_seq(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	unsigned long long seq, last = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "{\"seq\":%llu,", &seq) == 1 && seq > last)
+			last = seq;
+	fclose(f);
+	return last;
+}
+
 void ctl_audit_read(struct ctl_server *s, uint64_t from, uint32_t max, struct proto_buf *rep)
 {
 	uint64_t first, seq, last = 0;
@@ -287,16 +305,18 @@ void ctl_sessions(struct ctl_server *s, struct proto_buf *rep)
 
 /* ---- idempotency cache ------------------------------------------------------------ */
 
+/* Request id 0 is reserved (never cached, refused before this). */
 static struct idem *idem_find(struct ctl_server *s, uint64_t reqid)
 {
-	for (unsigned i = 0; i < IDEM_MAX; i++)
+	for (unsigned i = 0; reqid && i < IDEM_MAX; i++)
 		if (s->idem[i].reqid == reqid)
 			return &s->idem[i];
 	return NULL;
 }
 
 /* Claim reqid: 1 = we run it; 0 = *cached holds the first outcome (we
- * waited if the first attempt was still running). */
+ * waited if the first attempt was still running); -1 = the id belongs to
+ * a request of another type (the client reused it: refuse). */
 static int idem_claim(struct ctl_server *s, uint64_t reqid, uint16_t type, uint8_t **reply,
 		      size_t *len)
 {
@@ -305,7 +325,11 @@ static int idem_claim(struct ctl_server *s, uint64_t reqid, uint16_t type, uint8
 	pthread_mutex_lock(&s->lock);
 	while ((e = idem_find(s, reqid)) && !e->done)
 		pthread_cond_wait(&s->idem_cond, &s->lock);
-	if (e && e->type == type) {
+	if (e && e->type != type) {
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
+	if (e) {
 		*reply = malloc(e->len);
 		if (*reply) {
 			memcpy(*reply, e->reply, e->len);
@@ -430,8 +454,19 @@ static int handle_request(struct conn *c, struct auth_ctx *a, const struct proto
 
 	snprintf(actor, sizeof(actor), "%s@%s", c->name, c->peer);
 	req.actor = actor;
+	if (!f->hdr.reqid) {
+		/* Spec section 6: 0 is reserved, so retries can be told apart. */
+		send_error(c, a, f->hdr.type, 0, PROTO_EINVAL, "request id 0 is reserved", 1);
+		return 0;
+	}
 	proto_buf_init(&rep);
-	if (mut && !idem_claim(s, f->hdr.reqid, f->hdr.type, &cached, &clen)) {
+	r = mut ? idem_claim(s, f->hdr.reqid, f->hdr.type, &cached, &clen) : 1;
+	if (r < 0) {
+		send_error(c, a, f->hdr.type, f->hdr.reqid, PROTO_EINVAL,
+			   "request id already used for another operation", 1);
+		return 0;
+	}
+	if (!r) {
 		/* A retry of something already done: same outcome, no action. */
 		r = proto_buf_append(&rep, cached, clen);
 		free(cached);
@@ -607,6 +642,7 @@ int ctl_server_start(const struct ctl_server_cfg *cfg, struct ctl_server **out)
 	pthread_mutex_init(&s->op_lock, NULL);
 	pthread_cond_init(&s->idem_cond, NULL);
 	if (cfg->audit_path) {
+		s->audit_seq = audit_last_seq(cfg->audit_path);
 		s->audit_file = fopen(cfg->audit_path, "a");
 		if (!s->audit_file)
 			log_msg(LOG_LVL_WARN, "control: cannot open audit log %s: %s",

@@ -87,12 +87,39 @@ struct vol *vol_find(struct pool *p, uint64_t id)
 	return NULL;
 }
 
+static unsigned name_hash(const char *name)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h % VOL_BUCKETS;
+}
+
+static void name_link(struct pool *p, struct vol *v)
+{
+	struct vol **b = &p->names[name_hash(v->info.name)];
+
+	v->nnext = *b;
+	*b = v;
+}
+
+static void name_unlink(struct pool *p, struct vol *v)
+{
+	struct vol **pp = &p->names[name_hash(v->info.name)];
+
+	while (*pp != v)
+		pp = &(*pp)->nnext;
+	*pp = v->nnext;
+}
+
 static void vol_hash(struct pool *p, struct vol *v)
 {
 	struct vol **b = &p->vols[v->info.id % VOL_BUCKETS];
 
 	v->hnext = *b;
 	*b = v;
+	name_link(p, v);
 	p->nr_vols++;
 }
 
@@ -103,15 +130,17 @@ static void vol_unhash(struct pool *p, struct vol *v)
 	while (*pp != v)
 		pp = &(*pp)->hnext;
 	*pp = v->hnext;
+	name_unlink(p, v);
 	p->nr_vols--;
 }
 
+/* O(1): a 64-volume group snapshot checks 64 names against every volume
+ * in the pool, which must not grow with the number of snapshots. */
 static struct vol *vol_by_name(struct pool *p, const char *name)
 {
-	for (unsigned i = 0; i < VOL_BUCKETS; i++)
-		for (struct vol *v = p->vols[i]; v; v = v->hnext)
-			if (!strcmp(v->info.name, name))
-				return v;
+	for (struct vol *v = p->names[name_hash(name)]; v; v = v->nnext)
+		if (!strcmp(v->info.name, name))
+			return v;
 	return NULL;
 }
 
@@ -517,10 +546,21 @@ int commit_locked(struct pool *p)
 	return 0;
 }
 
+/* Flush the data written so far before taking the exclusive lock.  The
+ * commit's own flushes then only cover what was written since, so writers
+ * wait for a short flush, not for everything since the last commit.  A
+ * failure here is not an error: the commit flushes again. */
+static void pre_flush(struct pool *p)
+{
+	if (!p->read_only && (p->meta_dirty || atomic_load(&p->data_gen) != p->flushed_gen))
+		bdev_flush(p->dev);
+}
+
 int pool_commit(struct pool *p)
 {
 	int r;
 
+	pre_flush(p);
 	pthread_rwlock_wrlock(&p->lock);
 	r = commit_locked(p);
 	pthread_rwlock_unlock(&p->lock);
@@ -680,6 +720,7 @@ int vol_snapshot_group_tag(struct pool *p, unsigned n, const uint64_t *vols,
 	made = calloc(n, sizeof(*made));
 	if (!made)
 		return -ENOMEM;
+	pre_flush(p);
 	/* The exclusive lock waits for writes in flight: each one that was
 	 * acknowledged is in the trees we share below. */
 	pthread_rwlock_wrlock(&p->lock);
@@ -702,6 +743,8 @@ int vol_snapshot_group_tag(struct pool *p, unsigned n, const uint64_t *vols,
 			r = -ENOMEM;
 			goto out;
 		}
+		/* One commit, one point in time: the whole group shares it. */
+		made[i]->info.created_ns = made[0]->info.created_ns;
 		made[i]->info.kind = VOL_SNAPSHOT;
 		made[i]->info.flags = VOL_F_READONLY;
 		made[i]->info.group = group;
@@ -846,8 +889,10 @@ int vol_rename(struct pool *p, uint64_t id, const char *name)
 	r = check_name(p, name);
 	if (r)
 		goto out;
+	name_unlink(p, v);
 	memset(v->info.name, 0, sizeof(v->info.name));
 	strncpy(v->info.name, name, POOL_NAME_MAX);
+	name_link(p, v);
 	v->dirty = 1;
 	p->meta_dirty = 1;
 	r = commit_locked(p);

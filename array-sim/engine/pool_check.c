@@ -82,8 +82,9 @@ static void walk_node(struct walk *w, uint64_t nr, uint64_t lo, uint64_t hi, int
 	}
 	r = btree_node_get(w->info, nr, &n);
 	if (r) {
-		pool_fault(d, "%s: block %llu unreadable (%s)", w->what, (unsigned long long)nr,
-			   strerror(-r));
+		pool_fault(d, "%s: block %llu %s", w->what, (unsigned long long)nr,
+			   r == -EILSEQ ? "fails its checksum, magic, location or layout check"
+					: strerror(-r));
 		return;
 	}
 	if (level >= 0 && (int)n.level != level)
@@ -239,10 +240,12 @@ int pool_check(struct bdev *dev, void (*report)(const char *msg, void *ctx), voi
 		if (report) {
 			char msg[128];
 
-			snprintf(msg, sizeof(msg), "cannot open pool: %s", strerror(-r));
+			snprintf(msg, sizeof(msg), "cannot open pool: %s",
+				 r == -EILSEQ ? "no valid superblock, or a corrupt volume tree"
+					      : strerror(-r));
 			report(msg, ctx);
 		}
-		return r == -EILSEQ ? 1 : r;
+		return r; /* pool.h: negative when it cannot be opened at all */
 	}
 	r = derive_refcounts(p, &d);
 	if (r) {

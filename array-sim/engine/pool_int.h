@@ -68,7 +68,7 @@ enum {
 	VR_GROUP = 128,	  /* le64 */
 	VR_ROOT = 136,	  /* le64 mapping tree root */
 	VR_MAPPED = 144,  /* le64 mapped chunks */
-	VR_TAG = 152,    /* 16 bytes, caller's tag (snapshot-set id) */
+	VR_TAG = 152,	  /* 16 bytes, caller's tag (snapshot-set id) */
 };
 
 /* ---- in-memory state --------------------------------------------------- */
@@ -78,7 +78,8 @@ struct vol {
 	uint64_t root;	      /* mapping tree root */
 	uint64_t mapped;      /* chunks mapped */
 	int dirty;	      /* record must be written at commit */
-	struct vol *hnext;
+	struct vol *hnext;    /* id hash chain */
+	struct vol *nnext;    /* name hash chain */
 };
 
 #define VOL_BUCKETS 1024u
@@ -109,7 +110,8 @@ struct pool {
 	uint64_t flushed_gen;
 	int failed; /* a commit failed: refuse changes */
 
-	struct vol *vols[VOL_BUCKETS];
+	struct vol *vols[VOL_BUCKETS];	/* by id */
+	struct vol *names[VOL_BUCKETS]; /* by name */
 	uint32_t nr_vols;
 
 	/* timer */
