@@ -136,6 +136,7 @@ fuzz: deps-auto
 demo: deps-auto
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
+	@bash scripts/demo-daemon.sh
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: binaries, man pages, systemd unit
 install: all
