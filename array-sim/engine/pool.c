@@ -571,6 +571,7 @@ static void *timer_main(void *arg)
 {
 	struct pool *p = arg;
 	struct timespec ts;
+	int dirty;
 
 	pthread_mutex_lock(&p->timer_lock);
 	while (!p->stopping) {
@@ -585,7 +586,16 @@ static void *timer_main(void *arg)
 		if (p->stopping)
 			break;
 		pthread_mutex_unlock(&p->timer_lock);
-		pool_commit(p);
+		/* The timer bounds how much metadata a crash can lose.  Data
+		 * written in place needs no commit (the durability contract
+		 * only covers flushed writes), so a transaction holding nothing
+		 * else is left to SYNCHRONIZE CACHE, FUA and the kernel's own
+		 * writeback: forcing it out every second costs the data path. */
+		pthread_rwlock_rdlock(&p->lock);
+		dirty = p->meta_dirty;
+		pthread_rwlock_unlock(&p->lock);
+		if (dirty)
+			pool_commit(p);
 		pthread_mutex_lock(&p->timer_lock);
 	}
 	pthread_mutex_unlock(&p->timer_lock);
