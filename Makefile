@@ -10,6 +10,7 @@ BUILD    ?= build
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS := -D_GNU_SOURCE -Iarray-sim/engine -Iarray-sim/control -Iarray-sim/daemon -Ishared \
+            -Iarray-sim/scsi -Iarray-sim/iscsi \
             -Iprovider/core -Itests/common
 CFLAGS   := -std=c11 $(OPT) -g -pthread $(WARN)
 LDLIBS   := -linih -ljson-c -lisal -lcrypto -pthread
@@ -129,6 +130,7 @@ check: deps-auto
 bench: deps-auto
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(BENCH_TARGETS)
 	@bash scripts/bench.sh
+	@bash scripts/bench-iscsi.sh --doc
 
 fuzz: deps-auto
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)

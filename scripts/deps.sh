@@ -8,6 +8,9 @@ PKGS=(
   clang-14 libclang-rt-14-dev clang-format
   libisal-dev libssl-dev libcmocka-dev liburing-dev libinih-dev libjson-c-dev
   gcc-mingw-w64-x86-64
+  libiscsi-bin libiscsi-dev qemu-utils qemu-block-extra tgt
+  libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu
+  libvirt-daemon-driver-storage-iscsi-direct
 )
 
 missing=()

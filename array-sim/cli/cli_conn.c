@@ -72,6 +72,19 @@ static int connect_array(struct cli *x)
 			fprintf(stderr, "arrayctl: note: %s unreadable, using %s\n", path,
 				DEFAULT_LISTEN);
 	}
+	/* A running daemon records the address it really listens on (it may
+	 * have been started with --control-listen); prefer that. */
+	if (x->data_dir && !x->connect) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/control.addr", x->data_dir);
+		f = fopen(path, "r");
+		if (f) {
+			if (fgets(cf.listen, sizeof(cf.listen), f))
+				cf.listen[strcspn(cf.listen, "\r\n")] = 0;
+			fclose(f);
+		}
+	}
 	addr = x->connect ? x->connect : cf.listen;
 	if (x->key_file)
 		snprintf(keypath, sizeof(keypath), "%s", x->key_file);

@@ -76,6 +76,7 @@ struct array {
 	pthread_rwlock_t offline_lock;
 	array_hook_fn hook;
 	void *hook_ctx;
+	uint64_t gen; /* array_generation(); __atomic builtins */
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -157,8 +158,21 @@ static struct iqn_rec *iqn_find(struct array *a, const char *iqn)
 	return NULL;
 }
 
+/* Something the SCSI core caches per nexus (maps, host IQNs, LUN flags)
+ * changed: bump the generation it compares on each command. */
+static void changed(struct array *a)
+{
+	__atomic_add_fetch(&a->gen, 1, __ATOMIC_RELEASE);
+}
+
+uint64_t array_generation(struct array *a)
+{
+	return __atomic_load_n(&a->gen, __ATOMIC_ACQUIRE);
+}
+
 static void fire(struct array *a, enum array_event ev, uint64_t host, uint64_t lun, uint32_t num)
 {
+	changed(a);
 	if (a->hook)
 		a->hook(a->hook_ctx, ev, host, lun, num);
 }
@@ -535,6 +549,7 @@ int array_lun_set_readonly(struct array *a, const char *name, int ro)
 	r = lun_by_name(a, name, &vi);
 	if (!r)
 		r = vol_set_flags(a->pool, vi.id, ro ? VOL_F_READONLY : 0);
+	changed(a);
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }
@@ -626,6 +641,7 @@ static int add_iqn(struct array *a, struct host_rec *h, const char *iqn)
 	a->iqns[a->nr_iqns].host = h->id;
 	snprintf(a->iqns[a->nr_iqns].iqn, ARRAY_IQN_MAX + 1, "%s", iqn);
 	a->nr_iqns++;
+	changed(a);
 	return 0;
 }
 
@@ -699,6 +715,7 @@ int array_host_delete(struct array *a, const char *name)
 		r = pool_obj_del(a->pool, KEY(OBJ_HOST, h->id));
 	if (!r)
 		*h = a->hosts[--a->nr_hosts];
+	changed(a);
 out:
 	pthread_mutex_unlock(&a->lock);
 	return r;
@@ -730,6 +747,7 @@ int array_host_remove_iqn(struct array *a, const char *name, const char *iqn)
 		r = pool_obj_del(a->pool, KEY(OBJ_IQN, q->id));
 	if (!r)
 		*q = a->iqns[--a->nr_iqns];
+	changed(a);
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }

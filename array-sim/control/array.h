@@ -117,6 +117,10 @@ int array_lun_set_readonly(struct array *a, const char *name, int ro);
 int array_lun_set_online(struct array *a, const char *name, int online);
 /* Fast, lock-light check for the data path: is the LUN online? */
 int array_lun_online(struct array *a, uint64_t id);
+/* A counter that changes (lock-free read) whenever a map, a host's IQNs or
+ * a LUN's read-only/online state or size changes: the SCSI core rebuilds
+ * its per-nexus LUN table when it differs from the value it cached. */
+uint64_t array_generation(struct array *a);
 
 void lun_ident(const uint8_t uuid[16], char serial[33], uint8_t naa[16]);
 

@@ -143,6 +143,17 @@ static int handler(void *user, const char *section, const char *name, const char
 		return set_str(c->iscsi_listen, sizeof(c->iscsi_listen), value);
 	if (MATCH("iscsi", "target_iqn"))
 		return set_str(c->target_iqn, sizeof(c->target_iqn), value);
+	if (MATCH("iscsi", "require_chap")) {
+		c->require_chap = !strcmp(value, "yes") || !strcmp(value, "true") ||
+				  !strcmp(value, "1");
+		return 1;
+	}
+	if (MATCH("iscsi", "threads")) {
+		if (parse_size(value, &v) || v > 64)
+			return 0;
+		c->iscsi_threads = (unsigned)v;
+		return 1;
+	}
 	if (MATCH("log", "level"))
 		return set_str(c->log_level, sizeof(c->log_level), value);
 	if (MATCH("log", "syslog")) {
@@ -210,14 +221,21 @@ int config_write(const struct config *c, const char *path)
 		"audit_log = %s\n"
 		"max_connections = %u\n\n"
 		"[iscsi]\n"
+		"# portals of the one target portal group, comma separated\n"
 		"listen = %s\n"
-		"target_iqn = %s\n\n"
+		"target_iqn = %s\n"
+		"# yes: every normal session must log in with CHAP (hosts that have\n"
+		"# CHAP credentials always must)\n"
+		"require_chap = %s\n"
+		"# event-loop threads; 0 = one per CPU\n"
+		"threads = %u\n\n"
 		"[log]\n"
 		"# error, warn, info or debug\n"
 		"level = %s\n"
 		"syslog = %s\n",
 		c->pool_file, ps, cs, c->commit_interval_ms, ms, c->control_listen, c->key_file,
-		c->audit_log, c->max_connections, c->iscsi_listen, c->target_iqn, c->log_level,
+		c->audit_log, c->max_connections, c->iscsi_listen, c->target_iqn,
+		c->require_chap ? "yes" : "no", c->iscsi_threads, c->log_level,
 		c->syslog ? "yes" : "no");
 	if (fclose(f))
 		return -errno;

@@ -25,8 +25,10 @@ struct config {
 	char audit_log[CFG_PATH_MAX];
 	unsigned max_connections;
 	/* [iscsi] */
-	char iscsi_listen[128];
+	char iscsi_listen[512]; /* ADDR:PORT[,ADDR:PORT...]: portals of one group */
 	char target_iqn[224];
+	int require_chap;
+	unsigned iscsi_threads; /* 0: one per CPU */
 	/* [log] */
 	char log_level[16];
 	int syslog;

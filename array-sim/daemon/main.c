@@ -18,8 +18,10 @@
 #include "array.h"
 #include "auth.h"
 #include "config.h"
+#include "iscsi.h"
 #include "log.h"
 #include "pool.h"
+#include "scsi.h"
 #include "server.h"
 
 struct daemon {
@@ -29,7 +31,77 @@ struct daemon {
 	struct pool *pool;
 	struct array *array;
 	struct ctl_server *ctl;
+	struct scsi_ctx *scsi;
+	struct iscsi_target *iscsi;
 };
+
+/* Map, unmap, resize and offline events reach the sessions they affect:
+ * the SCSI core queues the unit attention, the target prompts the
+ * initiator with an Async Message.  Runs under the array's lock. */
+static void array_event(void *ctx, enum array_event ev, uint64_t host_id, uint64_t lun_id,
+			uint32_t lun_number)
+{
+	struct daemon *d = ctx;
+
+	if (d->scsi && scsi_notify(d->scsi, ev, host_id, lun_id, lun_number) > 0 && d->iscsi)
+		iscsi_target_kick(d->iscsi);
+}
+
+/* Data-path fault injection comes from the control plane's fault table. */
+static void data_fault(void *ctx, uint32_t op, uint32_t *delay_ms, uint32_t *err)
+{
+	ctl_fault_take(ctx, op, delay_ms, err);
+}
+
+/* "A:P,A:P" -> portals; host strings live in buf. */
+static int parse_portals(const char *list, struct iscsi_target_cfg *tc, char (*buf)[128])
+{
+	char tmp[512], *save = NULL, *tok;
+
+	snprintf(tmp, sizeof(tmp), "%s", list);
+	for (tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		if (tc->nr_portals == ISCSI_MAX_PORTALS ||
+		    parse_hostport(tok, buf[tc->nr_portals], 128, &tc->portals[tc->nr_portals].port))
+			return -EINVAL;
+		tc->portals[tc->nr_portals].addr = buf[tc->nr_portals];
+		tc->nr_portals++;
+	}
+	return tc->nr_portals ? 0 : -EINVAL;
+}
+
+static int start_iscsi(struct daemon *d)
+{
+	struct iscsi_target_cfg tc = {.target_iqn = d->cfg.target_iqn,
+				      .array = d->array,
+				      .threads = d->cfg.iscsi_threads,
+				      .require_chap = d->cfg.require_chap};
+	char hosts[ISCSI_MAX_PORTALS][128];
+	int r;
+
+	r = scsi_create(d->array, &d->scsi);
+	if (r) {
+		log_msg(LOG_LVL_ERR, "cannot start the SCSI core: %s", strerror(-r));
+		return r;
+	}
+	scsi_set_fault_hook(d->scsi, data_fault, d->ctl);
+	array_set_hook(d->array, array_event, d);
+	if (parse_portals(d->cfg.iscsi_listen, &tc, hosts)) {
+		log_msg(LOG_LVL_ERR, "bad iSCSI listen list '%s'", d->cfg.iscsi_listen);
+		return -EINVAL;
+	}
+	tc.scsi = d->scsi;
+	r = iscsi_target_start(&tc, &d->iscsi);
+	if (r) {
+		log_msg(LOG_LVL_ERR, "cannot start the iSCSI target on %s: %s",
+			d->cfg.iscsi_listen, strerror(-r));
+		return r;
+	}
+	ctl_server_set_session_lister(d->ctl, iscsi_target_sessions, d->iscsi);
+	log_msg(LOG_LVL_INFO, "iSCSI target %s on %s", d->cfg.target_iqn, d->cfg.iscsi_listen);
+	return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -164,14 +236,36 @@ static int start(struct daemon *d)
 	sc.audit_path = audit;
 	r = ctl_server_start(&sc, &d->ctl);
 	memset(sc.key, 0, sizeof(sc.key));
-	return r;
+	if (r)
+		return r;
+	/* Tell arrayctl --data-dir where we really listen (options may
+	 * override the config file); removed on a clean stop. */
+	config_path(c, "control.addr", path, sizeof(path));
+	{
+		FILE *f = fopen(path, "w");
+
+		if (f) {
+			fprintf(f, "%s:%u\n", host, ctl_server_port(d->ctl));
+			fclose(f);
+		}
+	}
+	return start_iscsi(d);
 }
 
 static void stop(struct daemon *d)
 {
+	char path[CFG_PATH_MAX * 2];
 	int r;
 
+	config_path(&d->cfg, "control.addr", path, sizeof(path));
+	unlink(path);
+
+	/* Front to back: no new I/O, no control requests, then the core. */
+	iscsi_target_stop(d->iscsi);
+	if (d->array)
+		array_set_hook(d->array, NULL, NULL);
 	ctl_server_stop(d->ctl);
+	scsi_destroy(d->scsi);
 	array_close(d->array);
 	r = pool_close(d->pool);
 	if (d->pool)
@@ -199,7 +293,7 @@ static void reload(struct daemon *d)
 	log_msg(LOG_LVL_INFO, "SIGHUP: reloaded %s (log level %s)", d->config_path, c.log_level);
 }
 
-enum { OPT_CONFIG = 256, OPT_CTL, OPT_ISCSI, OPT_POOLSIZE, OPT_CHUNK, OPT_LEVEL };
+enum { OPT_CONFIG = 256, OPT_CTL, OPT_ISCSI, OPT_POOLSIZE, OPT_CHUNK, OPT_LEVEL, OPT_CHAP };
 
 int main(int argc, char **argv)
 {
@@ -211,13 +305,14 @@ int main(int argc, char **argv)
 	    {"pool-size", required_argument, 0, OPT_POOLSIZE},
 	    {"chunk-size", required_argument, 0, OPT_CHUNK},
 	    {"log-level", required_argument, 0, OPT_LEVEL},
+	    {"require-chap", no_argument, 0, OPT_CHAP},
 	    {"syslog", no_argument, 0, 's'},
 	    {"foreground", no_argument, 0, 'f'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
 	const char *ctl = NULL, *iscsi = NULL, *psize = NULL, *chunk = NULL, *level = NULL;
-	int foreground = 0, use_syslog = 0, o, line = 0, sig, r;
+	int foreground = 0, use_syslog = 0, require_chap = 0, o, line = 0, sig, r;
 	struct daemon d = {0};
 	sigset_t set;
 	uint64_t v;
@@ -248,6 +343,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			use_syslog = 1;
+			break;
+		case OPT_CHAP:
+			require_chap = 1;
 			break;
 		case 'f':
 			foreground = 1;
@@ -290,6 +388,8 @@ int main(int argc, char **argv)
 		snprintf(d.cfg.log_level, sizeof(d.cfg.log_level), "%s", level);
 	if (use_syslog)
 		d.cfg.syslog = 1;
+	if (require_chap)
+		d.cfg.require_chap = 1;
 	if (log_level_parse(d.cfg.log_level) < 0) {
 		fprintf(stderr, "arraysimd: bad log level '%s'\n", d.cfg.log_level);
 		return 2;
@@ -318,8 +418,8 @@ int main(int argc, char **argv)
 		stop(&d);
 		return 1;
 	}
-	log_msg(LOG_LVL_INFO, "ready: data dir %s, control %s (iSCSI portal %s not yet served)",
-		d.cfg.data_dir, d.cfg.control_listen, d.cfg.iscsi_listen);
+	log_msg(LOG_LVL_INFO, "ready: data dir %s, control %s, iSCSI %s", d.cfg.data_dir,
+		d.cfg.control_listen, d.cfg.iscsi_listen);
 	for (;;) {
 		if (sigwait(&set, &sig))
 			continue;

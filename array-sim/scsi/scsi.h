@@ -115,9 +115,10 @@ enum scsi_tmf {
 /* Returns 0 (function complete) or -ENOENT (no such LUN) / -ENOTSUP.
  * Commands execute synchronously, so by the time a TMF arrives there is
  * nothing in the core to abort; the fabric aborts what it still holds. The
- * core raises the unit attentions the TMF implies (SAM-5: e.g. LUN RESET
- * -> BUS DEVICE RESET FUNCTION OCCURRED to other nexuses) and drops
- * reservations as SPC-4 requires. */
+ * core raises the unit attentions the TMF implies (SAM-5 6.3: LUN RESET
+ * -> BUS DEVICE RESET FUNCTION OCCURRED, target reset -> POWER ON, RESET,
+ * OR BUS DEVICE RESET OCCURRED, on every nexus including the issuer's)
+ * and drops RESERVE(6/10) reservations as SPC-2 requires. */
 int scsi_tmf(struct scsi_nexus *n, enum scsi_tmf fn, uint64_t lun);
 
 /*

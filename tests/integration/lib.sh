@@ -118,8 +118,16 @@ start_daemon() {
 			PORT=$((20000 + (($$ + RANDOM) % 10000)))
 		fi
 		write_conf
+		# iSCSI portals on the next NPORTALS ports (the default 3260 may
+		# be taken, and tests must not collide).
+		ISCSI_PORT=$((PORT + 1))
+		ISCSI_LISTEN=127.0.0.1:$ISCSI_PORT
+		for i in $(seq 2 "${NPORTALS:-1}"); do
+			ISCSI_LISTEN=$ISCSI_LISTEN,127.0.0.1:$((PORT + i))
+		done
 		"$ARRAYSIMD" --data-dir "$DATA" --foreground --control-listen "127.0.0.1:$PORT" \
-			--pool-size 4G --log-level warn "$@" >>"$WORK/daemon.log" 2>&1 &
+			--iscsi-listen "$ISCSI_LISTEN" \
+			--pool-size "${POOL_SIZE:-4G}" --log-level warn "$@" >>"$WORK/daemon.log" 2>&1 &
 		DAEMON_PID=$!
 		for _ in $(seq 200); do
 			if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
