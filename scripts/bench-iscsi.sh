@@ -32,8 +32,17 @@ A_CTL=$BASE A_ISCSI=$((BASE + 1)) T_PORT=$((BASE + 2)) T_CTL=$((BASE % 1000 + 10
 A_PID= T_PID=
 
 cleanup() {
-	[ -n "$A_PID" ] && kill -TERM "$A_PID" 2>/dev/null && wait "$A_PID" 2>/dev/null
-	[ -n "$T_PID" ] && kill -TERM "$T_PID" 2>/dev/null && wait "$T_PID" 2>/dev/null
+	if [ -n "$A_PID" ]; then
+		kill -TERM "$A_PID" 2>/dev/null || true
+		wait "$A_PID" 2>/dev/null || true
+	fi
+	if [ -n "$T_PID" ]; then
+		# tgtd ignores SIGTERM while it has targets: ask it, then insist.
+		tgtadm -C $T_CTL --mode system --op delete --force >/dev/null 2>&1 || true
+		sleep 0.5
+		kill -KILL "$T_PID" 2>/dev/null || true
+		wait "$T_PID" 2>/dev/null || true
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -75,7 +84,7 @@ qbench() { # URL|FILE COUNT DEPTH SIZE STEP [-w]
 	s=$(qemu-img bench -f raw -c "$count" -d "$depth" -s "$size" -S "$step" "$@" "$target" 2>&1 |
 		awk '/Run completed in/ {print $4}')
 	[ -n "$s" ] || { echo 0; return; }
-	awk -v c="$count" -v s="$s" 'BEGIN { printf "%.0f", c / s }'
+	awk -v c="$count" -v s="$s" 'BEGIN { printf "%.0f\n", c / s }'
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 run() { # NAME TARGET ARGS... -> median IOPS of ROUNDS

@@ -197,10 +197,9 @@ void lun_ident(const uint8_t uuid[16], char serial[33], uint8_t naa[16])
 	memcpy(naa + 8, uuid + 8, 8);
 }
 
-static void fill_lun(struct array *a, const struct vol_info *vi, struct lun_info *l)
+static void fill_lun_parent(struct array *a, const struct vol_info *vi, const char *parent_name,
+			    struct lun_info *l)
 {
-	struct vol_info pi;
-
 	memset(l, 0, sizeof(*l));
 	l->id = vi->id;
 	memcpy(l->name, vi->name, sizeof(l->name));
@@ -212,20 +211,30 @@ static void fill_lun(struct array *a, const struct vol_info *vi, struct lun_info
 	l->readonly = !!(vi->flags & VOL_F_READONLY);
 	l->online = array_lun_online(a, vi->id);
 	l->parent = vi->parent;
-	if (vi->parent && !vol_stat(a->pool, vi->parent, &pi))
-		memcpy(l->parent_name, pi.name, sizeof(l->parent_name));
+	if (parent_name)
+		snprintf(l->parent_name, sizeof(l->parent_name), "%s", parent_name);
 	l->created_ns = vi->created_ns;
 	memcpy(l->snapset, vi->tag, 16);
 	l->allocated = vi->allocated;
 	l->exclusive = vi->exclusive;
 }
 
+static void fill_lun(struct array *a, const struct vol_info *vi, struct lun_info *l)
+{
+	struct vol_info pi;
+
+	fill_lun_parent(a, vi, vi->parent && !vol_stat(a->pool, vi->parent, &pi) ? pi.name : NULL,
+			l);
+}
+
+/* Look-up for operations: no space walk (vol_stat).  What is shown to
+ * users (show, list) asks vol_info for the exclusive figure itself. */
 static int lun_by_name(struct array *a, const char *name, struct vol_info *vi)
 {
 	uint64_t id;
 	int r = vol_lookup(a->pool, name, &id);
 
-	return r ? r : vol_info(a->pool, id, vi);
+	return r ? r : vol_stat(a->pool, id, vi);
 }
 
 /* ---- load ------------------------------------------------------------------- */
@@ -479,9 +488,11 @@ int array_lun_find(struct array *a, const char *key, struct lun_info *out)
 				vol_iterate(a->pool, find_fn, &f);
 			}
 		}
-		r = f.id ? vol_info(a->pool, f.id, &vi) : -ENOENT;
+		r = f.id ? 0 : -ENOENT;
+	} else if (!r) {
+		f.id = vi.id;
 	}
-	if (!r && out)
+	if (!r && out && !(r = vol_info(a->pool, f.id, &vi)))
 		fill_lun(a, &vi, out);
 	pthread_mutex_unlock(&a->lock);
 	return r;
@@ -1001,8 +1012,7 @@ int array_host_id_by_iqn(struct array *a, const char *iqn, uint64_t *host_id)
 	return q ? 0 : -ENOENT;
 }
 
-int array_lun_for_host(struct array *a, uint64_t host_id, uint32_t lun_number,
-		       struct lun_info *out)
+int array_lun_for_host(struct array *a, uint64_t host_id, uint32_t lun_number, struct lun_info *out)
 {
 	struct vol_info vi;
 	int r = -ENOENT;
@@ -1140,6 +1150,12 @@ int array_snapset_prepare(struct array *a, const uint8_t set[16], unsigned n,
 			if (!strcmp(s->names[i], s->names[j]))
 				r = -EEXIST;
 	}
+	/* Flush now what the commit would otherwise have to: prepare may be
+	 * slow (VSS calls it before the freeze), commit must be fast (it runs
+	 * in the flush-and-hold window), and the commit then only writes back
+	 * what arrived in between. */
+	if (!r)
+		r = pool_commit(a->pool);
 	/* Reserve: the commit must not be the step that finds the pool full.
 	 * Each snapshot record needs at most a volume-tree path. */
 	if (!r && !(r = pool_stat(a->pool, &st)) &&
@@ -1169,7 +1185,6 @@ int array_snapset_commit(struct array *a, const uint8_t set[16],
 	struct prepared **pp, *s;
 	const char **names = NULL;
 	uint64_t *ids = NULL;
-	struct vol_info vi;
 	struct lun_info l;
 	int r;
 
@@ -1197,11 +1212,22 @@ int array_snapset_commit(struct array *a, const uint8_t set[16],
 	if (r)
 		goto out;
 	*pp = s->next;
-	for (unsigned i = 0; fn && i < s->n; i++) {
-		if (vol_info(a->pool, ids[i], &vi))
-			continue;
-		fill_lun(a, &vi, &l);
-		fn(&l, ctx);
+	if (fn) {
+		/* Two lock acquisitions for the whole set, not two per member:
+		 * writers queue for the pool's lock right after a commit. */
+		struct vol_info *vis = calloc(2 * (size_t)s->n, sizeof(*vis));
+
+		if (vis) {
+			vol_stat_many(a->pool, s->n, ids, vis);
+			vol_stat_many(a->pool, s->n, s->vols, vis + s->n);
+			for (unsigned i = 0; i < s->n; i++) {
+				if (!vis[i].id)
+					continue;
+				fill_lun_parent(a, &vis[i], vis[s->n + i].name, &l);
+				fn(&l, ctx);
+			}
+			free(vis);
+		}
 	}
 	set_free(s);
 out:

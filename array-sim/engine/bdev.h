@@ -31,6 +31,9 @@ struct bdev_ops {
 	/* Optional: drop the contents of a range (reads then return zeros or
 	 * old data; the engine never relies on either). NULL = no-op. */
 	int (*discard)(struct bdev *bd, uint64_t off, uint64_t len);
+	/* Optional hint: start writing the range back now, without waiting
+	 * (a later flush then has less to do).  NULL = no-op. */
+	void (*writeback)(struct bdev *bd, uint64_t off, uint64_t len);
 	void (*destroy)(struct bdev *bd);
 };
 
@@ -58,6 +61,12 @@ static inline int bdev_flush(struct bdev *bd)
 static inline int bdev_discard(struct bdev *bd, uint64_t off, uint64_t len)
 {
 	return bd->ops->discard ? bd->ops->discard(bd, off, len) : 0;
+}
+
+static inline void bdev_writeback(struct bdev *bd, uint64_t off, uint64_t len)
+{
+	if (bd->ops->writeback)
+		bd->ops->writeback(bd, off, len);
 }
 
 /* Releases the bdev; for wrappers, not the device below. NULL is a no-op. */

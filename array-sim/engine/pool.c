@@ -986,6 +986,21 @@ int vol_stat(struct pool *p, uint64_t id, struct vol_info *info)
 	return v ? 0 : -ENOENT;
 }
 
+int vol_stat_many(struct pool *p, unsigned n, const uint64_t *ids, struct vol_info *infos)
+{
+	pthread_rwlock_rdlock(&p->lock);
+	for (unsigned i = 0; i < n; i++) {
+		struct vol *v = vol_find(p, ids[i]);
+
+		if (v)
+			fill_info(p, v, &infos[i]);
+		else
+			memset(&infos[i], 0, sizeof(infos[i]));
+	}
+	pthread_rwlock_unlock(&p->lock);
+	return 0;
+}
+
 static int cmp_id(const void *a, const void *b)
 {
 	const struct vol_info *x = a, *y = b;

@@ -146,6 +146,10 @@ int vol_lookup(struct pool *p, const char *name, uint64_t *id);
 int vol_info(struct pool *p, uint64_t id, struct vol_info *info);
 /* vol_info without the exclusive walk: O(1), for the data path. */
 int vol_stat(struct pool *p, uint64_t id, struct vol_info *info);
+/* vol_stat of n volumes under one lock acquisition (a snapshot set's
+ * members right after its commit, while writers queue for the lock).
+ * A missing id leaves info[i].id == 0. */
+int vol_stat_many(struct pool *p, unsigned n, const uint64_t *ids, struct vol_info *infos);
 /* Calls fn for every volume in id order; stops on non-zero and returns it.
  * info->exclusive is not computed (0). */
 int vol_iterate(struct pool *p, int (*fn)(const struct vol_info *info, void *ctx), void *ctx);

@@ -142,6 +142,10 @@ static int redirect_write(struct pool *p, struct vol *v, uint64_t c, uint64_t o,
 	r = bdev_pwrite(p->dev, src, p->chunk_size, data_offset(p, newc));
 	if (r)
 		goto fail;
+	/* A redirected chunk will be flushed by the next commit anyway; start
+	 * its writeback now so that commits (a snapshot in a VSS window) do
+	 * not wait for a backlog of whole chunks. */
+	bdev_writeback(p->dev, data_offset(p, newc), p->chunk_size);
 	put_le64(val, newc);
 	r = btree_insert(&p->map_info, &v->root, c, val, old, &existed);
 	if (r)
