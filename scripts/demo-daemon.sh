@@ -25,6 +25,7 @@ rm -rf "$DIR"
 mkdir -p "$DIR"
 
 "$BIN/arraysimd" --data-dir "$DIR" --foreground --control-listen "127.0.0.1:$PORT" \
+  --iscsi-listen "127.0.0.1:${DEMO_ISCSI_PORT:-3260}" \
   >"$DIR/arraysimd.log" 2>&1 &
 pid=$!
 echo $pid >"$DIR/arraysimd.pid"
@@ -57,6 +58,9 @@ step snapshot list
 cat <<TXT
 
 How to reach the array:
+  iSCSI portal       127.0.0.1:${DEMO_ISCSI_PORT:-3260}   target iqn.2026-11.org.arraysim:array
+                     (demo-lun is LUN 0 for initiator iqn.2026-11.org.arraysim:demo-initiator, e.g.
+                      iscsi-ls -s -i iqn.2026-11.org.arraysim:demo-initiator iscsi://127.0.0.1:${DEMO_ISCSI_PORT:-3260})
   control protocol   127.0.0.1:$PORT   key: $DIR/control.key
   CLI                $BIN/arrayctl --data-dir $DIR <command>   (arrayctl --help)
   config             $DIR/arraysimd.conf
