@@ -33,6 +33,18 @@ static int check_io(struct pool *p, struct vol *v, uint64_t off, uint64_t len)
 	return 0;
 }
 
+/* check_io, and the volume and the pool must take writes. */
+static int check_write(struct pool *p, struct vol *v, uint64_t off, uint64_t len)
+{
+	int r = check_io(p, v, off, len);
+
+	if (!r && (v->info.flags & VOL_F_READONLY))
+		r = -EROFS;
+	if (!r && (p->read_only || p->failed))
+		r = p->read_only ? -EROFS : -EIO;
+	return r;
+}
+
 int vol_read(struct pool *p, uint64_t vol, uint64_t off, uint64_t len, void *buf)
 {
 	uint8_t *out = buf;
@@ -195,11 +207,7 @@ int vol_write(struct pool *p, uint64_t vol, uint64_t off, uint64_t len, const vo
 
 	pthread_rwlock_rdlock(&p->lock);
 	v = vol_find(p, vol);
-	r = check_io(p, v, off, len);
-	if (!r && (v->info.flags & VOL_F_READONLY))
-		r = -EROFS;
-	if (!r && (p->read_only || p->failed))
-		r = p->read_only ? -EROFS : -EIO;
+	r = check_write(p, v, off, len);
 	while (!r && len) {
 		uint64_t c = off >> p->chunk_shift;
 		uint64_t o = off & (p->chunk_size - 1);
@@ -212,11 +220,7 @@ int vol_write(struct pool *p, uint64_t vol, uint64_t off, uint64_t len, const vo
 			pthread_rwlock_wrlock(&p->lock);
 			excl = 1;
 			v = vol_find(p, vol);
-			r = check_io(p, v, off, len);
-			if (!r && (v->info.flags & VOL_F_READONLY))
-				r = -EROFS;
-			if (!r && p->failed)
-				r = -EIO;
+			r = check_write(p, v, off, len);
 			continue;
 		}
 		in += n;
@@ -242,11 +246,7 @@ int vol_unmap(struct pool *p, uint64_t vol, uint64_t off, uint64_t len)
 
 	pthread_rwlock_wrlock(&p->lock);
 	v = vol_find(p, vol);
-	r = check_io(p, v, off, len);
-	if (!r && (v->info.flags & VOL_F_READONLY))
-		r = -EROFS;
-	if (!r && (p->read_only || p->failed))
-		r = p->read_only ? -EROFS : -EIO;
+	r = check_write(p, v, off, len);
 	while (!r && len) {
 		uint64_t c = off >> p->chunk_shift;
 		uint64_t o = off & (p->chunk_size - 1);
