@@ -144,8 +144,8 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (MATCH("iscsi", "target_iqn"))
 		return set_str(c->target_iqn, sizeof(c->target_iqn), value);
 	if (MATCH("iscsi", "require_chap")) {
-		c->require_chap = !strcmp(value, "yes") || !strcmp(value, "true") ||
-				  !strcmp(value, "1");
+		c->require_chap =
+		    !strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1");
 		return 1;
 	}
 	if (MATCH("iscsi", "threads")) {

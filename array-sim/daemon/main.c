@@ -63,7 +63,8 @@ static int parse_portals(const char *list, struct iscsi_target_cfg *tc, char (*b
 		while (*tok == ' ')
 			tok++;
 		if (tc->nr_portals == ISCSI_MAX_PORTALS ||
-		    parse_hostport(tok, buf[tc->nr_portals], 128, &tc->portals[tc->nr_portals].port))
+		    parse_hostport(tok, buf[tc->nr_portals], 128,
+				   &tc->portals[tc->nr_portals].port))
 			return -EINVAL;
 		tc->portals[tc->nr_portals].addr = buf[tc->nr_portals];
 		tc->nr_portals++;
@@ -94,8 +95,8 @@ static int start_iscsi(struct daemon *d)
 	tc.scsi = d->scsi;
 	r = iscsi_target_start(&tc, &d->iscsi);
 	if (r) {
-		log_msg(LOG_LVL_ERR, "cannot start the iSCSI target on %s: %s",
-			d->cfg.iscsi_listen, strerror(-r));
+		log_msg(LOG_LVL_ERR, "cannot start the iSCSI target on %s: %s", d->cfg.iscsi_listen,
+			strerror(-r));
 		return r;
 	}
 	ctl_server_set_session_lister(d->ctl, iscsi_target_sessions, d->iscsi);

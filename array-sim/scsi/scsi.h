@@ -27,22 +27,22 @@
 #include "array.h"
 
 /* SAM-5 status codes */
-#define SAM_STAT_GOOD 0x00
-#define SAM_STAT_CHECK_CONDITION 0x02
-#define SAM_STAT_CONDITION_MET 0x04
-#define SAM_STAT_BUSY 0x08
+#define SAM_STAT_GOOD		      0x00
+#define SAM_STAT_CHECK_CONDITION      0x02
+#define SAM_STAT_CONDITION_MET	      0x04
+#define SAM_STAT_BUSY		      0x08
 #define SAM_STAT_RESERVATION_CONFLICT 0x18
-#define SAM_STAT_TASK_SET_FULL 0x28
-#define SAM_STAT_TASK_ABORTED 0x40
+#define SAM_STAT_TASK_SET_FULL	      0x28
+#define SAM_STAT_TASK_ABORTED	      0x40
 
 #define SCSI_SENSE_MAX 252
-#define SCSI_MAX_CDB 32
+#define SCSI_MAX_CDB   32
 
 /* Vendor and product, fixed to the project (INQUIRY, and what the VSS
  * provider matches in AreLunsSupported). */
-#define SCSI_VENDOR "ARRAYSIM"         /* 8 bytes, space padded */
-#define SCSI_PRODUCT "VIRTUAL-ARRAY"   /* 16 bytes, space padded */
-#define SCSI_REVISION "0001"           /* 4 bytes */
+#define SCSI_VENDOR   "ARRAYSIM"      /* 8 bytes, space padded */
+#define SCSI_PRODUCT  "VIRTUAL-ARRAY" /* 16 bytes, space padded */
+#define SCSI_REVISION "0001"	      /* 4 bytes */
 
 struct scsi_ctx;
 struct scsi_nexus;
@@ -53,8 +53,8 @@ struct scsi_cmd {
 	/* ---- in: filled by the fabric ---- */
 	uint8_t cdb[SCSI_MAX_CDB];
 	unsigned cdb_len;
-	uint64_t lun;          /* LUN number as addressed (SAM flat/peripheral decoded) */
-	uint64_t tag;          /* task tag (iSCSI ITT), for ABORT TASK */
+	uint64_t lun;	       /* LUN number as addressed (SAM flat/peripheral decoded) */
+	uint64_t tag;	       /* task tag (iSCSI ITT), for ABORT TASK */
 	unsigned task_attr;    /* SAM task attribute: 0 simple, 1 ordered, 2 HoQ, 4 ACA */
 	uint32_t exp_xfer_len; /* Expected Data Transfer Length from the fabric */
 	/* WRITE direction: the fabric gathered min(exp_xfer_len, what arrived)
@@ -67,13 +67,13 @@ struct scsi_cmd {
 	uint8_t *data_in;
 
 	/* ---- out: filled by the core ---- */
-	uint8_t status;        /* SAM_STAT_* */
-	uint32_t data_in_len;  /* bytes of data_in that are valid (<= exp_xfer_len) */
+	uint8_t status;	      /* SAM_STAT_* */
+	uint32_t data_in_len; /* bytes of data_in that are valid (<= exp_xfer_len) */
 	/* Bytes the command wanted to move (from the CDB / allocation length)
 	 * so the fabric can report residual over/underflow (RFC 7143 11.4.5). */
 	uint32_t xfer_len;
 	uint8_t sense[SCSI_SENSE_MAX];
-	uint32_t sense_len;    /* 0 unless CHECK CONDITION */
+	uint32_t sense_len; /* 0 unless CHECK CONDITION */
 };
 
 /* How many bytes of data-out a CDB needs (0 for no data-out); the fabric

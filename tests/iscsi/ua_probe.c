@@ -26,12 +26,14 @@ static int report_luns(struct iscsi_context *iscsi)
 	if (!t || t->status != SCSI_STATUS_GOOD) {
 		/* A UA may come first: REPORT LUNS reports it like any command. */
 		if (t && t->status == SCSI_STATUS_CHECK_CONDITION) {
-			printf("REPORTLUNS-CC %02x/%02x\n", t->sense.ascq >> 8, t->sense.ascq & 0xff);
+			printf("REPORTLUNS-CC %02x/%02x\n", t->sense.ascq >> 8,
+			       t->sense.ascq & 0xff);
 			scsi_free_scsi_task(t);
 			t = iscsi_reportluns_sync(iscsi, 0, 16384);
 		}
 		if (!t || t->status != SCSI_STATUS_GOOD) {
-			fprintf(stderr, "ua_probe: REPORT LUNS failed: %s\n", iscsi_get_error(iscsi));
+			fprintf(stderr, "ua_probe: REPORT LUNS failed: %s\n",
+				iscsi_get_error(iscsi));
 			return -1;
 		}
 	}
