@@ -1,0 +1,69 @@
+/*
+ * snapset: the provider's per-set state machine (one set at a time, as
+ * VSS allows one creation in progress).  The COM shell serialises calls
+ * with its critical section and calls these in VSS order; the array is
+ * reached only through snapset_ops so tests drive it without a daemon.
+ *
+ *   idle -BeginPrepare-> preparing -EndPrepare-> prepared -PreCommit->
+ *   precommitted -Commit-> committed -PostCommit-> postcommitted
+ *   any live state -Abort-> aborted;  postcommitted/aborted -release-> deleted
+ *
+ * A BeginPrepareSnapshot with a new set id is accepted in any state and
+ * implicitly aborts the old set (VSS never signals aborts before
+ * DoSnapshotSet).  Every function returns an HRESULT from vss_err.h.
+ */
+#ifndef ARRAYSIM_SNAPSET_H
+#define ARRAYSIM_SNAPSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vds_lun.h"
+
+#define SNAPSET_MAX_LUNS 64 /* VSS's own per-set volume limit */
+
+enum snapset_state {
+	SNAPSET_IDLE,
+	SNAPSET_PREPARING,
+	SNAPSET_PREPARED,
+	SNAPSET_PRECOMMITTED,
+	SNAPSET_COMMITTED,
+	SNAPSET_POSTCOMMITTED,
+	SNAPSET_ABORTED,
+	SNAPSET_DELETED,
+};
+
+/* array side; each returns 0 or a non-zero error (logged, mapped to veto) */
+struct snapset_ops {
+	int (*prepare)(void *ctx, const uint8_t set_id[16], const struct vds_lun_info *luns,
+		       size_t n);
+	int (*commit)(void *ctx, const uint8_t set_id[16]); /* one request, must be fast */
+	int (*abort)(void *ctx, const uint8_t set_id[16]);
+};
+
+struct snapset {
+	enum snapset_state state;
+	uint8_t id[16];
+	size_t n_luns;
+	struct vds_lun_info luns[SNAPSET_MAX_LUNS];
+	const struct snapset_ops *ops;
+	void *ctx;
+	int last_array_err; /* for the shell's event-log entry, written outside commit */
+};
+
+void snapset_init(struct snapset *s, const struct snapset_ops *ops, void *ctx);
+const char *snapset_state_name(enum snapset_state st);
+
+int32_t snapset_begin_prepare(struct snapset *s, const uint8_t set_id[16],
+			      const struct vds_lun_info *luns, size_t n);
+int32_t snapset_end_prepare(struct snapset *s, const uint8_t set_id[16]);
+int32_t snapset_precommit(struct snapset *s, const uint8_t set_id[16]);
+int32_t snapset_commit(struct snapset *s, const uint8_t set_id[16]);
+int32_t snapset_postcommit(struct snapset *s, const uint8_t set_id[16], long count);
+/* Pre/PostFinalCommitSnapshots: accepted after PostCommit, nothing to do */
+int32_t snapset_final_commit(struct snapset *s, const uint8_t set_id[16]);
+int32_t snapset_abort(struct snapset *s, const uint8_t set_id[16]);
+/* forget a finished set (shell: OnUnload); no array call */
+int32_t snapset_release(struct snapset *s, const uint8_t set_id[16]);
+
+#endif

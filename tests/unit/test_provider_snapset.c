@@ -1,0 +1,320 @@
+/*
+ * test_provider_snapset: the provider's snapshot-set state machine
+ * (snapset.c) against fake array ops that record every call: the VSS
+ * happy path, out-of-order and repeated calls, implicit abort by a new
+ * set id, abort after commit, array failures turning into a veto, and
+ * CommitSnapshots making exactly one array call.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "snapset.h"
+#include "vds_lun.h"
+#include "vss_err.h"
+
+struct fake {
+	int prepare, commit, abort; /* calls */
+	int fail_prepare, fail_commit, fail_abort;
+	size_t last_n;
+	uint8_t last_id[16];
+	char log[64]; /* call order: p, c, a */
+};
+
+static void rec(struct fake *f, char c, const uint8_t id[16])
+{
+	size_t n = strlen(f->log);
+
+	if (n + 1 < sizeof(f->log))
+		f->log[n] = c;
+	memcpy(f->last_id, id, 16);
+}
+
+static int f_prepare(void *ctx, const uint8_t id[16], const struct vds_lun_info *luns, size_t n)
+{
+	struct fake *f = ctx;
+
+	(void)luns;
+	f->prepare++;
+	f->last_n = n;
+	rec(f, 'p', id);
+	return f->fail_prepare;
+}
+
+static int f_commit(void *ctx, const uint8_t id[16])
+{
+	struct fake *f = ctx;
+
+	f->commit++;
+	rec(f, 'c', id);
+	return f->fail_commit;
+}
+
+static int f_abort(void *ctx, const uint8_t id[16])
+{
+	struct fake *f = ctx;
+
+	f->abort++;
+	rec(f, 'a', id);
+	return f->fail_abort;
+}
+
+static const struct snapset_ops fops = {.prepare = f_prepare, .commit = f_commit, .abort = f_abort};
+
+static const uint8_t set1[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+static const uint8_t set2[16] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+
+/* a LUN identified by one NAA designator ending in tag */
+static void lun(struct vds_lun_info *l, uint8_t tag)
+{
+	memset(l, 0, sizeof(*l));
+	l->version = VDS_LUN_VERSION;
+	memcpy(l->vendor, "ARRAYSIM", 8);
+	l->n_ids = 1;
+	l->ids[0].code_set = VDS_CS_BINARY;
+	l->ids[0].type = VDS_ID_NAA;
+	l->ids[0].len = 16;
+	l->ids[0].bytes[0] = 0x60;
+	l->ids[0].bytes[15] = tag;
+}
+
+struct fx {
+	struct fake f;
+	struct snapset s;
+	struct vds_lun_info l[3];
+};
+
+static int setup(void **state)
+{
+	static struct fx fx; /* struct snapset is large: keep it off the stack */
+
+	memset(&fx, 0, sizeof(fx));
+	snapset_init(&fx.s, &fops, &fx.f);
+	lun(&fx.l[0], 1);
+	lun(&fx.l[1], 2);
+	lun(&fx.l[2], 1); /* same LUN as l[0], seen through a second volume */
+	*state = &fx;
+	return 0;
+}
+
+/* drive set1 to the given state along the VSS order */
+static void drive(struct fx *x, enum snapset_state to)
+{
+	assert_int_equal(snapset_begin_prepare(&x->s, set1, x->l, 2), PROV_S_OK);
+	if (to == SNAPSET_PREPARING)
+		return;
+	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_S_OK);
+	if (to == SNAPSET_PREPARED)
+		return;
+	assert_int_equal(snapset_precommit(&x->s, set1), PROV_S_OK);
+	if (to == SNAPSET_PRECOMMITTED)
+		return;
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_S_OK);
+	if (to == SNAPSET_COMMITTED)
+		return;
+	assert_int_equal(snapset_postcommit(&x->s, set1, 2), PROV_S_OK);
+}
+
+static void test_happy_path(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(snapset_begin_prepare(&x->s, set1, x->l, 2), PROV_S_OK);
+	/* the second volume brings the same LUN again: fine, kept once */
+	assert_int_equal(snapset_begin_prepare(&x->s, set1, &x->l[2], 1), PROV_S_OK);
+	assert_int_equal(x->s.n_luns, 2);
+	assert_int_equal(x->s.state, SNAPSET_PREPARING);
+	assert_string_equal(x->f.log, "");
+
+	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_S_OK);
+	assert_int_equal(x->s.state, SNAPSET_PREPARED);
+	assert_int_equal(x->f.last_n, 2);
+	assert_memory_equal(x->f.last_id, set1, 16);
+	assert_int_equal(snapset_precommit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(x->s.state, SNAPSET_PRECOMMITTED);
+	assert_string_equal(x->f.log, "p");
+
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_S_OK);
+	assert_string_equal(x->f.log, "pc"); /* exactly one array call */
+	assert_int_equal(x->s.state, SNAPSET_COMMITTED);
+
+	assert_int_equal(snapset_postcommit(&x->s, set1, 2), PROV_S_OK);
+	assert_int_equal(snapset_final_commit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_final_commit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(x->s.state, SNAPSET_POSTCOMMITTED);
+	/* an abort of a created set is ignored, as in the public providers */
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_S_OK);
+	assert_int_equal(x->s.state, SNAPSET_POSTCOMMITTED);
+	assert_int_equal(snapset_release(&x->s, set1), PROV_S_OK);
+	assert_int_equal(x->s.state, SNAPSET_DELETED);
+	assert_string_equal(x->f.log, "pc");
+	assert_string_equal(snapset_state_name(x->s.state), "deleted");
+}
+
+static void test_out_of_order(void **state)
+{
+	struct fx *x = *state;
+
+	/* nothing begun: the set is unknown */
+	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_VSS_E_OBJECT_NOT_FOUND);
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_VSS_E_OBJECT_NOT_FOUND);
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_VSS_E_OBJECT_NOT_FOUND);
+
+	drive(x, SNAPSET_PREPARING);
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(snapset_precommit(&x->s, set1), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(snapset_postcommit(&x->s, set1, 2), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(snapset_final_commit(&x->s, set1), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(snapset_end_prepare(&x->s, set2), PROV_VSS_E_OBJECT_NOT_FOUND);
+	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_VSS_E_BAD_STATE);
+	/* BeginPrepare of the same set after EndPrepare */
+	assert_int_equal(snapset_begin_prepare(&x->s, set1, x->l, 1), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_VSS_E_BAD_STATE); /* no PreCommit */
+	assert_int_equal(snapset_precommit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_S_OK);
+	/* double commit: refused without touching the array */
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(x->f.commit, 1);
+	assert_string_equal(x->f.log, "pc");
+	assert_int_equal(snapset_release(&x->s, set1), PROV_VSS_E_BAD_STATE);
+
+	assert_int_equal(snapset_begin_prepare(&x->s, set2, NULL, 1), PROV_E_INVALIDARG);
+	assert_int_equal(snapset_begin_prepare(&x->s, set2, x->l, 0), PROV_E_INVALIDARG);
+	assert_int_equal(snapset_commit(&x->s, NULL), PROV_E_INVALIDARG);
+	assert_int_equal(snapset_postcommit(&x->s, set1, -1), PROV_E_INVALIDARG);
+	assert_int_equal((uint32_t)PROV_VSS_E_BAD_STATE, 0x80042301u);
+	assert_int_equal((uint32_t)PROV_VSS_E_OBJECT_NOT_FOUND, 0x80042308u);
+}
+
+static void test_abort_after_commit(void **state)
+{
+	struct fx *x = *state;
+
+	drive(x, SNAPSET_COMMITTED);
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_S_OK);
+	assert_string_equal(x->f.log, "pca");
+	assert_memory_equal(x->f.last_id, set1, 16);
+	assert_int_equal(x->s.state, SNAPSET_ABORTED);
+	/* repeated abort, and anything else afterwards */
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_postcommit(&x->s, set1, 2), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_VSS_E_BAD_STATE);
+	assert_string_equal(x->f.log, "pca");
+	assert_int_equal(snapset_release(&x->s, set1), PROV_S_OK);
+}
+
+static void test_abort_preparing_no_array_call(void **state)
+{
+	struct fx *x = *state;
+
+	drive(x, SNAPSET_PREPARING);
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_S_OK);
+	assert_int_equal(x->s.state, SNAPSET_ABORTED);
+	assert_string_equal(x->f.log, "");
+}
+
+static void test_new_set_aborts_old(void **state)
+{
+	struct fx *x = *state;
+
+	drive(x, SNAPSET_PRECOMMITTED);
+	assert_int_equal(snapset_begin_prepare(&x->s, set2, &x->l[1], 1), PROV_S_OK);
+	assert_string_equal(x->f.log, "pa");
+	assert_memory_equal(x->f.last_id, set1, 16); /* the old set was aborted */
+	assert_int_equal(x->s.state, SNAPSET_PREPARING);
+	assert_int_equal(x->s.n_luns, 1);
+	assert_memory_equal(x->s.id, set2, 16);
+	/* the old id is gone */
+	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_VSS_E_OBJECT_NOT_FOUND);
+
+	/* while still preparing the array holds nothing: no abort call */
+	assert_int_equal(snapset_begin_prepare(&x->s, set1, x->l, 2), PROV_S_OK);
+	assert_string_equal(x->f.log, "pa");
+
+	/* a finished (postcommitted) set is not aborted by the next one */
+	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_precommit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_postcommit(&x->s, set1, 2), PROV_S_OK);
+	assert_int_equal(snapset_begin_prepare(&x->s, set2, x->l, 1), PROV_S_OK);
+	assert_string_equal(x->f.log, "papc");
+
+	/* a failing abort of the old set does not fail the new one */
+	x->f.fail_abort = 11;
+	assert_int_equal(snapset_end_prepare(&x->s, set2), PROV_S_OK);
+	assert_int_equal(snapset_begin_prepare(&x->s, set1, x->l, 1), PROV_S_OK);
+	assert_string_equal(x->f.log, "papcpa");
+	assert_int_equal(x->s.last_array_err, 11);
+}
+
+static void test_array_failures_veto(void **state)
+{
+	struct fx *x = *state;
+
+	x->f.fail_prepare = 5;
+	drive(x, SNAPSET_PREPARING);
+	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_VSS_E_PROVIDER_VETO);
+	assert_int_equal(x->s.state, SNAPSET_ABORTED);
+	assert_int_equal(x->s.last_array_err, 5);
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_S_OK); /* nothing reserved */
+	assert_string_equal(x->f.log, "p");
+
+	x->f.fail_prepare = 0;
+	x->f.fail_commit = 12;
+	assert_int_equal(snapset_begin_prepare(&x->s, set2, x->l, 2), PROV_S_OK);
+	assert_int_equal(snapset_end_prepare(&x->s, set2), PROV_S_OK);
+	assert_int_equal(snapset_precommit(&x->s, set2), PROV_S_OK);
+	assert_int_equal(snapset_commit(&x->s, set2), PROV_VSS_E_PROVIDER_VETO);
+	assert_string_equal(x->f.log, "ppc"); /* one array call, even when it fails */
+	assert_int_equal(x->s.last_array_err, 12);
+	/* VSS then aborts: the array releases the set */
+	assert_int_equal(snapset_abort(&x->s, set2), PROV_S_OK);
+	assert_string_equal(x->f.log, "ppca");
+
+	x->f.fail_commit = 0;
+	x->f.fail_abort = 4;
+	assert_int_equal(snapset_begin_prepare(&x->s, set1, x->l, 2), PROV_S_OK);
+	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_VSS_E_PROVIDER_VETO);
+	assert_int_equal(x->s.state, SNAPSET_ABORTED);
+	assert_int_equal((uint32_t)PROV_VSS_E_PROVIDER_VETO, 0x80042306u);
+}
+
+static void test_too_many_luns(void **state)
+{
+	struct fx *x = *state;
+	struct vds_lun_info l;
+
+	for (int i = 0; i < SNAPSET_MAX_LUNS; i++) {
+		lun(&l, (uint8_t)(i + 1));
+		l.ids[0].bytes[14] = 0x80; /* distinct from the fixture's LUNs */
+		assert_int_equal(snapset_begin_prepare(&x->s, set1, &l, 1), PROV_S_OK);
+	}
+	lun(&l, 0xff);
+	assert_int_equal(snapset_begin_prepare(&x->s, set1, &l, 1),
+			 PROV_VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED);
+	/* a LUN already in the set is still fine */
+	lun(&l, 1);
+	l.ids[0].bytes[14] = 0x80;
+	assert_int_equal(snapset_begin_prepare(&x->s, set1, &l, 1), PROV_S_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_happy_path, setup),
+	    cmocka_unit_test_setup(test_out_of_order, setup),
+	    cmocka_unit_test_setup(test_abort_after_commit, setup),
+	    cmocka_unit_test_setup(test_abort_preparing_no_array_call, setup),
+	    cmocka_unit_test_setup(test_new_set_aborts_old, setup),
+	    cmocka_unit_test_setup(test_array_failures_veto, setup),
+	    cmocka_unit_test_setup(test_too_many_luns, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
