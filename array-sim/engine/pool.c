@@ -848,20 +848,29 @@ out:
 	return r;
 }
 
-int vol_delete(struct pool *p, uint64_t id)
+/* Take the exclusive lock for a change to volume id: the pool must be
+ * writable and the volume must exist.  The lock is held on return, even on
+ * error, so callers unlock on one path. */
+static int lock_vol(struct pool *p, uint64_t id, struct vol **v)
 {
-	struct vol *v;
 	int r;
 
 	pthread_rwlock_wrlock(&p->lock);
 	r = writable(p);
 	if (r)
+		return r;
+	*v = vol_find(p, id);
+	return *v ? 0 : -ENOENT;
+}
+
+int vol_delete(struct pool *p, uint64_t id)
+{
+	struct vol *v;
+	int r;
+
+	r = lock_vol(p, id, &v);
+	if (r)
 		goto out;
-	v = vol_find(p, id);
-	if (!v) {
-		r = -ENOENT;
-		goto out;
-	}
 	p->tm.use_reserve = 1; /* deleting must work on a full pool */
 	r = btree_remove(&p->vol_info, &p->vol_root, id, NULL);
 	if (r == -ENODATA)
@@ -885,15 +894,9 @@ int vol_rename(struct pool *p, uint64_t id, const char *name)
 	struct vol *v;
 	int r;
 
-	pthread_rwlock_wrlock(&p->lock);
-	r = writable(p);
+	r = lock_vol(p, id, &v);
 	if (r)
 		goto out;
-	v = vol_find(p, id);
-	if (!v) {
-		r = -ENOENT;
-		goto out;
-	}
 	if (!strcmp(v->info.name, name ? name : ""))
 		goto out;
 	r = check_name(p, name);
@@ -918,15 +921,9 @@ int vol_set_flags(struct pool *p, uint64_t id, uint32_t flags)
 
 	if (flags & ~VOL_F_READONLY)
 		return -EINVAL;
-	pthread_rwlock_wrlock(&p->lock);
-	r = writable(p);
+	r = lock_vol(p, id, &v);
 	if (r)
 		goto out;
-	v = vol_find(p, id);
-	if (!v) {
-		r = -ENOENT;
-		goto out;
-	}
 	v->info.flags = flags;
 	v->dirty = 1;
 	p->meta_dirty = 1;
