@@ -24,4 +24,24 @@ extern const struct snapset_ops array_snapset_ops; /* ctx = struct array_ctx * *
 /* lunmatch_confirm_fn: LUN_SHOW by LUN_NAA; ctx = struct array_ctx * */
 int array_confirm_naa(void *ctx, const uint8_t naa[16], char serial[33]);
 
+/*
+ * The rest of the provider's array calls; all return 0 or a PROTO_E*
+ * code with last_status/last_msg noted.  LUNs are found by their NAA
+ * designator (LUN_SHOW LUN_NAA finds LUNs and snapshots alike).
+ */
+
+/* LocateLuns: map each LUN to the host that owns initiator iqn (HOST_LIST);
+ * a LUN already mapped to that host is fine.  No rescan. */
+int array_locate(struct array_ctx *a, const struct vds_lun_info *luns, size_t n,
+		 const char *iqn);
+/* OnLunEmpty: unmap from every host and delete; only snapshots and
+ * clones are ever deleted (an original LUN gives PROTO_EINVAL) */
+int array_lun_empty(struct array_ctx *a, const struct vds_lun_info *lun);
+/* ResyncLuns: revert the original LUN (target) to its snapshot (source) */
+int array_resync(struct array_ctx *a, const struct vds_lun_info *snap,
+		 const struct vds_lun_info *target);
+/* OnLunStateChange: VSS_ONLUNSTATECHANGE_DO_MASK_LUNS -> unmap from the
+ * host of iqn (keep the LUN); MAKE_READ_WRITE -> LUN_SET read-write */
+int array_mask(struct array_ctx *a, const struct vds_lun_info *lun, const char *iqn);
+int array_make_rw(struct array_ctx *a, const struct vds_lun_info *lun);
 #endif

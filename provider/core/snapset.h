@@ -33,11 +33,26 @@ enum snapset_state {
 	SNAPSET_DELETED,
 };
 
+/*
+ * One snapshot the array made at commit, as the SNAPSET_COMMIT reply
+ * reports it: enough to build the VDS_LUN_INFORMATION the snapshot LUN
+ * will report over iSCSI (VPD 0x80 = serial, VPD 0x83 association 0 =
+ * NAA-6 + T10 vendor id "ARRAYSIM" + serial; see array-sim/scsi/spc.c).
+ */
+struct snapset_target {
+	uint8_t origin_naa[16]; /* NAA of the LUN it was taken of */
+	uint8_t naa[16];	/* the snapshot LUN's own NAA-6 */
+	char serial[33];	/* its unit serial (32 hex chars) */
+	char name[256];		/* its name on the array */
+};
+
 /* array side; each returns 0 or a non-zero error (logged, mapped to veto) */
 struct snapset_ops {
 	int (*prepare)(void *ctx, const uint8_t set_id[16], const struct vds_lun_info *luns,
 		       size_t n);
-	int (*commit)(void *ctx, const uint8_t set_id[16]); /* one request, must be fast */
+	/* one request, must be fast; fills out[0..*n_out) (room for max) */
+	int (*commit)(void *ctx, const uint8_t set_id[16], struct snapset_target *out, size_t max,
+		      size_t *n_out);
 	int (*abort)(void *ctx, const uint8_t set_id[16]);
 };
 
@@ -49,6 +64,8 @@ struct snapset {
 	const struct snapset_ops *ops;
 	void *ctx;
 	int last_array_err; /* for the shell's event-log entry, written outside commit */
+	size_t n_targets;   /* filled by a successful commit */
+	struct snapset_target targets[SNAPSET_MAX_LUNS];
 };
 
 void snapset_init(struct snapset *s, const struct snapset_ops *ops, void *ctx);
@@ -63,6 +80,13 @@ int32_t snapset_postcommit(struct snapset *s, const uint8_t set_id[16], long cou
 /* Pre/PostFinalCommitSnapshots: accepted after PostCommit, nothing to do */
 int32_t snapset_final_commit(struct snapset *s, const uint8_t set_id[16]);
 int32_t snapset_abort(struct snapset *s, const uint8_t set_id[16]);
+/*
+ * GetTargetLuns: for each source LUN of the committed set, the
+ * VDS_LUN_INFORMATION its snapshot LUN will report (vds_lun_target()).
+ * Valid from COMMITTED on; E_INVALIDARG for a LUN not in the set.
+ */
+int32_t snapset_target_luns(const struct snapset *s, const struct vds_lun_info *src, size_t n,
+			    struct vds_lun_info *dst);
 /* forget a finished set (shell: OnUnload); no array call */
 int32_t snapset_release(struct snapset *s, const uint8_t set_id[16]);
 

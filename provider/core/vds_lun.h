@@ -111,6 +111,15 @@ bool vds_lun_naa16(const struct vds_lun_info *lun, uint8_t naa[16]);
  */
 bool vds_lun_same(const struct vds_lun_info *a, const struct vds_lun_info *b);
 
+/*
+ * The identity a snapshot LUN of the array reports, derived from its
+ * origin's (vendor, product, revision, device type, interconnects kept)
+ * and the snapshot's own serial and NAA: designators in the order
+ * array-sim/scsi/spc.c sends them (NAA-6 binary, T10 vendor id ASCII
+ * "ARRAYSIM" + serial), disk signature zero.
+ */
+void vds_lun_target(struct vds_lun_info *out, const struct vds_lun_info *origin,
+		    const uint8_t naa[16], const char *serial);
 /* length of s without trailing spaces; helper for space-padded SCSI text */
 size_t vds_trimmed_len(const char *s);
 
