@@ -11,7 +11,7 @@ PKGS=(
   libiscsi-bin libiscsi-dev qemu-utils qemu-block-extra tgt
   libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu
   libvirt-daemon-driver-storage-iscsi-direct
-  wine64 msitools libxml2-utils
+  wine wine64 msitools wixl libxml2-utils
   qemu-system-x86 linux-image-amd64 busybox-static open-iscsi cpio kmod
 )
 

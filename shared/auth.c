@@ -3,6 +3,7 @@
  * is described in auth.h and docs/control-protocol.md.
  */
 #include "auth.h"
+#include "hexdigit.h"
 #include "platform.h"
 
 #include <stdio.h>
@@ -312,17 +313,6 @@ int auth_open(struct auth_session *s, const uint8_t *frame, size_t len)
 
 /* ---- key files ---------------------------------------------------------- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -335,8 +325,8 @@ int auth_key_parse_hex(const char *s, uint8_t key[AUTH_KEY_LEN])
 	while (is_space((unsigned char)*s))
 		s++;
 	for (int i = 0; i < AUTH_KEY_LEN; i++) {
-		hi = hexval((unsigned char)s[2 * i]);
-		lo = hi < 0 ? -1 : hexval((unsigned char)s[2 * i + 1]);
+		hi = hexdigit_val((unsigned char)s[2 * i]);
+		lo = hi < 0 ? -1 : hexdigit_val((unsigned char)s[2 * i + 1]);
 		if (lo < 0)
 			return -PROTO_EINVAL;
 		key[i] = (uint8_t)(hi << 4 | lo);

@@ -7,6 +7,7 @@
  * Object keys: kind << 56 | id, one id counter for all kinds.
  */
 #include "array.h"
+#include "hexdigit.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -426,17 +427,6 @@ int array_lun_resize(struct array *a, const char *name, uint64_t size)
 	return r;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 struct find_ctx {
 	const char *serial;
 	uint8_t naa[16];
@@ -476,7 +466,7 @@ int array_lun_find(struct array *a, const char *key, struct lun_info *out)
 			int ok = 1;
 
 			for (int i = 0; i < 16 && ok; i++) {
-				int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+				int hi = hexdigit_val(h[2 * i]), lo = hexdigit_val(h[2 * i + 1]);
 
 				ok = hi >= 0 && lo >= 0;
 				f.naa[i] = (uint8_t)(hi << 4 | lo);

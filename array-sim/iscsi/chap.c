@@ -3,22 +3,12 @@
  * 12.1.3).
  */
 #include "chap.h"
+#include "hexdigit.h"
 
 #include <string.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int b64val(char c)
 {
@@ -44,7 +34,7 @@ static int decode_hex(const char *s, uint8_t *out, size_t max)
 	/* RFC 7143 6.1: an odd number of hex digits has an implied leading
 	 * zero nibble. */
 	if (l & 1) {
-		int v = hexval(s[0]);
+		int v = hexdigit_val(s[0]);
 
 		if (v < 0 || max < 1)
 			return -1;
@@ -52,7 +42,7 @@ static int decode_hex(const char *s, uint8_t *out, size_t max)
 		i = 1;
 	}
 	for (; i < l; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = hexdigit_val(s[i]), lo = hexdigit_val(s[i + 1]);
 
 		if (hi < 0 || lo < 0 || n >= max)
 			return -1;
