@@ -13,10 +13,23 @@
 
 struct client;
 
+#define ARRAY_LUN_NAME_MAX 256 /* a LUN name with its NUL, as the array bounds it */
+
+/* a LUN of the set being prepared: what its NAA is called on the array */
+struct array_lun_ref {
+	uint8_t naa[16];
+	char name[ARRAY_LUN_NAME_MAX];
+};
+
+/* zero-initialise, then set c */
 struct array_ctx {
 	struct client *c;
 	uint32_t last_status; /* PROTO_OK or the server's PROTO_E* of the last failure */
 	char last_msg[256];   /* server message or transport error, for the event log */
+	/* filled by prepare, read by commit: the SNAPSET_COMMIT reply names
+	 * each origin LUN, and commit must not ask the array again */
+	size_t n_refs;
+	struct array_lun_ref refs[SNAPSET_MAX_LUNS];
 };
 
 extern const struct snapset_ops array_snapset_ops; /* ctx = struct array_ctx * */
@@ -32,8 +45,7 @@ int array_confirm_naa(void *ctx, const uint8_t naa[16], char serial[33]);
 
 /* LocateLuns: map each LUN to the host that owns initiator iqn (HOST_LIST);
  * a LUN already mapped to that host is fine.  No rescan. */
-int array_locate(struct array_ctx *a, const struct vds_lun_info *luns, size_t n,
-		 const char *iqn);
+int array_locate(struct array_ctx *a, const struct vds_lun_info *luns, size_t n, const char *iqn);
 /* OnLunEmpty: unmap from every host and delete; only snapshots and
  * clones are ever deleted (an original LUN gives PROTO_EINVAL) */
 int array_lun_empty(struct array_ctx *a, const struct vds_lun_info *lun);

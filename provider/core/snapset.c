@@ -64,6 +64,7 @@ static void drop_set(struct snapset *s)
 	}
 	s->state = SNAPSET_IDLE;
 	s->n_luns = 0;
+	s->n_targets = 0;
 }
 
 static int32_t add_luns(struct snapset *s, const struct vds_lun_info *luns, size_t n)
@@ -143,8 +144,12 @@ int32_t snapset_commit(struct snapset *s, const uint8_t set_id[16])
 		return hr;
 	if (s->state != SNAPSET_PRECOMMITTED)
 		return PROV_VSS_E_BAD_STATE;
-	rc = s->ops->commit(s->ctx, s->id);
+	s->n_targets = 0;
+	rc = s->ops->commit(s->ctx, s->id, s->targets, SNAPSET_MAX_LUNS, &s->n_targets);
+	if (!rc && s->n_targets > SNAPSET_MAX_LUNS)
+		rc = -1; /* a broken ops: never trust the count past the array */
 	if (rc) {
+		s->n_targets = 0;
 		/* stay precommitted: VSS will call AbortSnapshots, which releases the set */
 		s->last_array_err = rc;
 		return PROV_VSS_E_PROVIDER_VETO;
@@ -213,5 +218,52 @@ int32_t snapset_release(struct snapset *s, const uint8_t set_id[16])
 		return PROV_VSS_E_BAD_STATE;
 	s->state = SNAPSET_DELETED;
 	s->n_luns = 0;
+	s->n_targets = 0;
+	return PROV_S_OK;
+}
+
+/* the snapshot the array made of the set's LUN that src names */
+static const struct snapset_target *find_target(const struct snapset *s,
+						const struct vds_lun_info *src)
+{
+	uint8_t naa[16];
+	size_t j;
+
+	for (j = 0; j < s->n_luns; j++)
+		if (vds_lun_same(&s->luns[j], src))
+			break;
+	/* the set's own copy has the NAA prepare resolved (src may lack it) */
+	if (j == s->n_luns || !vds_lun_naa16(&s->luns[j], naa))
+		return NULL;
+	for (size_t k = 0; k < s->n_targets; k++)
+		if (!memcmp(s->targets[k].origin_naa, naa, 16))
+			return &s->targets[k];
+	return NULL;
+}
+
+int32_t snapset_target_luns(const struct snapset *s, const struct vds_lun_info *src, size_t n,
+			    struct vds_lun_info *dst)
+{
+	if (!s || (n && (!src || !dst)))
+		return PROV_E_INVALIDARG;
+	if (s->state != SNAPSET_COMMITTED && s->state != SNAPSET_POSTCOMMITTED)
+		return PROV_VSS_E_BAD_STATE;
+	/* check every LUN before writing any: dst stays untouched on failure */
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		for (j = 0; j < s->n_luns; j++)
+			if (vds_lun_same(&s->luns[j], &src[i]))
+				break;
+		if (j == s->n_luns)
+			return PROV_E_INVALIDARG; /* not a LUN of this set */
+		if (!find_target(s, &src[i]))
+			return PROV_VSS_E_PROVIDER_VETO; /* the array did not report it */
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct snapset_target *t = find_target(s, &src[i]);
+
+		vds_lun_target(&dst[i], &src[i], t->naa, t->serial);
+	}
 	return PROV_S_OK;
 }

@@ -152,6 +152,50 @@ bool vds_lun_naa16(const struct vds_lun_info *lun, uint8_t naa[16])
 	return false;
 }
 
+/*
+ * What array-sim/scsi/spc.c sends for every LUN, snapshot and clone.
+ * These constants mirror spc.c (the round-trip test in
+ * test_provider_target.c fails if the two drift apart).
+ */
+#define ARRAY_T10_VENDOR "ARRAYSIM" /* T10 vendor id designator prefix */
+#define ARRAY_SERIAL_LEN 32	    /* VPD 0x80 and the T10 id carry exactly this many */
+
+void vds_lun_target(struct vds_lun_info *out, const struct vds_lun_info *origin,
+		    const uint8_t naa[16], const char *serial)
+{
+	size_t sl = serial ? strlen(serial) : 0;
+	struct vds_id *id;
+
+	/* a copy keeps vendor, product, revision, type, queueing, bus and
+	 * interconnects (VSS forbids touching m_rgInterconnects) */
+	*out = *origin;
+	out->version = VDS_LUN_VERSION;
+	out->id_version = VDS_ID_DESC_VERSION;
+	memset(out->disk_signature, 0, sizeof(out->disk_signature));
+	if (sl > ARRAY_SERIAL_LEN)
+		sl = ARRAY_SERIAL_LEN;
+	memset(out->serial, 0, sizeof(out->serial));
+	if (sl)
+		memcpy(out->serial, serial, sl);
+
+	memset(out->ids, 0, sizeof(out->ids));
+	out->n_ids = 2;
+	id = &out->ids[0]; /* NAA-6, binary, type 3 */
+	id->code_set = VDS_CS_BINARY;
+	id->type = VDS_ID_NAA;
+	id->len = 16;
+	memcpy(id->bytes, naa, 16);
+	id = &out->ids[1]; /* T10 vendor id, ASCII: vendor (8) + serial (32) */
+	id->code_set = VDS_CS_ASCII;
+	id->type = VDS_ID_VENDOR_ID;
+	id->len = 8 + ARRAY_SERIAL_LEN;
+	memcpy(id->bytes, ARRAY_T10_VENDOR, 8);
+	/* spc.c copies a fixed 32 bytes; a shorter serial never occurs, pad it */
+	memset(id->bytes + 8, ' ', ARRAY_SERIAL_LEN);
+	if (sl)
+		memcpy(id->bytes + 8, serial, sl);
+}
+
 size_t vds_trimmed_len(const char *s)
 {
 	size_t n = strlen(s);

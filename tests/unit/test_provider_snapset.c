@@ -2,8 +2,9 @@
  * test_provider_snapset: the provider's snapshot-set state machine
  * (snapset.c) against fake array ops that record every call: the VSS
  * happy path, out-of-order and repeated calls, implicit abort by a new
- * set id, abort after commit, array failures turning into a veto, and
- * CommitSnapshots making exactly one array call.
+ * set id, abort after commit, array failures turning into a veto,
+ * CommitSnapshots making exactly one array call, and GetTargetLuns
+ * (snapset_target_luns) built from what commit reported.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +23,10 @@ struct fake {
 	int fail_prepare, fail_commit, fail_abort;
 	size_t last_n;
 	uint8_t last_id[16];
-	char log[64]; /* call order: p, c, a */
+	uint8_t naa[8][16]; /* the LUNs of the last prepare, by NAA */
+	size_t n_naa;
+	size_t commit_extra; /* report this many targets beyond what was asked */
+	char log[64];	     /* call order: p, c, a */
 };
 
 static void rec(struct fake *f, char c, const uint8_t id[16])
@@ -38,20 +42,43 @@ static int f_prepare(void *ctx, const uint8_t id[16], const struct vds_lun_info 
 {
 	struct fake *f = ctx;
 
-	(void)luns;
+	f->n_naa = 0;
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (vds_lun_naa16(&luns[i], f->naa[i]))
+			f->n_naa++;
 	f->prepare++;
 	f->last_n = n;
 	rec(f, 'p', id);
 	return f->fail_prepare;
 }
 
-static int f_commit(void *ctx, const uint8_t id[16])
+/* snapshot i of the set: NAA 0x6a..., serial "5a5a...<i>" */
+static void snap_of(struct snapset_target *t, const uint8_t origin[16], size_t i)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->origin_naa, origin, 16);
+	memcpy(t->naa, origin, 16);
+	t->naa[1] = 0xaa;
+	t->naa[14] = (uint8_t)i;
+	memset(t->serial, '5', 32);
+	t->serial[31] = (char)('0' + i);
+	strcpy(t->name, "snap");
+}
+
+static int f_commit(void *ctx, const uint8_t id[16], struct snapset_target *out, size_t max,
+		    size_t *n_out)
 {
 	struct fake *f = ctx;
+	size_t n = 0;
 
 	f->commit++;
 	rec(f, 'c', id);
-	return f->fail_commit;
+	if (f->fail_commit)
+		return f->fail_commit;
+	for (; n < f->n_naa && n < max; n++)
+		snap_of(&out[n], f->naa[n], n);
+	*n_out = n + f->commit_extra;
+	return 0;
 }
 
 static int f_abort(void *ctx, const uint8_t id[16])
@@ -304,6 +331,144 @@ static void test_too_many_luns(void **state)
 	assert_int_equal(snapset_begin_prepare(&x->s, set1, &l, 1), PROV_S_OK);
 }
 
+static void test_postcommit_before_commit(void **state)
+{
+	struct fx *x = *state;
+
+	drive(x, SNAPSET_PRECOMMITTED);
+	assert_int_equal(snapset_postcommit(&x->s, set1, 2), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(snapset_final_commit(&x->s, set1), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(x->s.state, SNAPSET_PRECOMMITTED);
+	/* an abort naming another set: unknown, the current one is untouched */
+	assert_int_equal(snapset_abort(&x->s, set2), PROV_VSS_E_OBJECT_NOT_FOUND);
+	assert_int_equal(snapset_abort(&x->s, NULL), PROV_E_INVALIDARG);
+	assert_int_equal(x->s.state, SNAPSET_PRECOMMITTED);
+	assert_string_equal(x->f.log, "p");
+	/* abort twice: the array hears of it once */
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_S_OK);
+	assert_string_equal(x->f.log, "pa");
+	assert_int_equal(snapset_release(&x->s, set1), PROV_S_OK);
+	/* released: the id is unknown from now on */
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_VSS_E_OBJECT_NOT_FOUND);
+	assert_int_equal(snapset_release(&x->s, set1), PROV_VSS_E_OBJECT_NOT_FOUND);
+}
+
+/* dst[i] must be exactly what vds_lun_target() makes of src[i] and t */
+static void expect_target(const struct vds_lun_info *dst, const struct vds_lun_info *src,
+			  const struct snapset_target *t)
+{
+	struct vds_lun_info want;
+
+	vds_lun_target(&want, src, t->naa, t->serial);
+	assert_memory_equal(dst, &want, sizeof(want));
+	assert_int_equal(dst->n_ids, 2);
+	assert_memory_equal(dst->ids[0].bytes, t->naa, 16);
+	assert_string_equal(dst->serial, t->serial);
+}
+
+static void test_target_luns(void **state)
+{
+	struct fx *x = *state;
+	static struct vds_lun_info dst[3], src[2];
+	struct snapset_target t0, t1;
+
+	snap_of(&t0, x->l[0].ids[0].bytes, 0);
+	snap_of(&t1, x->l[1].ids[0].bytes, 1);
+	/* VSS passes the source LUNs in its own order, one of them twice */
+	src[0] = x->l[1];
+	src[1] = x->l[0];
+	memcpy(src[1].product, "OTHER           ", 17); /* kept from the source */
+
+	/* GetTargetLuns before commit: nothing to report yet */
+	assert_int_equal(snapset_target_luns(&x->s, src, 2, dst), PROV_VSS_E_BAD_STATE);
+	drive(x, SNAPSET_PRECOMMITTED);
+	assert_int_equal(snapset_target_luns(&x->s, src, 2, dst), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(x->s.n_targets, 2);
+	assert_memory_equal(x->s.targets[0].origin_naa, x->l[0].ids[0].bytes, 16);
+
+	assert_int_equal(snapset_target_luns(&x->s, src, 2, dst), PROV_S_OK);
+	expect_target(&dst[0], &src[0], &t1);
+	expect_target(&dst[1], &src[1], &t0);
+	assert_string_equal(dst[1].product, "OTHER           ");
+	assert_int_equal(snapset_postcommit(&x->s, set1, 2), PROV_S_OK);
+	/* also valid after PostCommit (and before or after FinalCommit) */
+	memset(dst, 0, sizeof(dst));
+	assert_int_equal(snapset_target_luns(&x->s, &x->l[2], 1, dst), PROV_S_OK);
+	expect_target(&dst[0], &x->l[2], &t0);
+	assert_int_equal(snapset_final_commit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_target_luns(&x->s, src, 2, dst), PROV_S_OK);
+
+	/* a LUN not in the set: E_INVALIDARG, nothing written */
+	lun(&src[1], 9);
+	memset(dst, 0x5c, sizeof(dst));
+	assert_int_equal(snapset_target_luns(&x->s, src, 2, dst), PROV_E_INVALIDARG);
+	assert_int_equal(((uint8_t *)dst)[0], 0x5c);
+	assert_int_equal(snapset_target_luns(&x->s, NULL, 1, dst), PROV_E_INVALIDARG);
+	assert_int_equal(snapset_target_luns(&x->s, src, 0, NULL), PROV_S_OK);
+
+	/* released, or replaced by a new set mid-way: the targets are gone */
+	assert_int_equal(snapset_release(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_target_luns(&x->s, x->l, 2, dst), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(x->s.n_targets, 0);
+}
+
+static void test_target_luns_abort_and_new_set(void **state)
+{
+	struct fx *x = *state;
+	static struct vds_lun_info dst[2];
+
+	drive(x, SNAPSET_COMMITTED);
+	assert_int_equal(x->s.n_targets, 2);
+	/* a new set id after commit (VSS gave up on set1): set1 is aborted */
+	assert_int_equal(snapset_begin_prepare(&x->s, set2, &x->l[1], 1), PROV_S_OK);
+	assert_string_equal(x->f.log, "pca");
+	assert_int_equal(x->s.n_targets, 0);
+	assert_int_equal(snapset_target_luns(&x->s, &x->l[1], 1, dst), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(snapset_end_prepare(&x->s, set2), PROV_S_OK);
+	assert_int_equal(snapset_precommit(&x->s, set2), PROV_S_OK);
+	assert_int_equal(snapset_commit(&x->s, set2), PROV_S_OK);
+	assert_int_equal(x->s.n_targets, 1);
+	/* l[0] belonged to the old set only */
+	assert_int_equal(snapset_target_luns(&x->s, &x->l[0], 1, dst), PROV_E_INVALIDARG);
+	assert_int_equal(snapset_target_luns(&x->s, &x->l[1], 1, dst), PROV_S_OK);
+	/* after an abort of the committed set: refused */
+	assert_int_equal(snapset_abort(&x->s, set2), PROV_S_OK);
+	assert_int_equal(snapset_target_luns(&x->s, &x->l[1], 1, dst), PROV_VSS_E_BAD_STATE);
+}
+
+static void test_commit_targets_checked(void **state)
+{
+	struct fx *x = *state;
+	static struct vds_lun_info dst[2];
+
+	/* an ops that claims more targets than there is room for: veto */
+	x->f.commit_extra = SNAPSET_MAX_LUNS;
+	drive(x, SNAPSET_PRECOMMITTED);
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_VSS_E_PROVIDER_VETO);
+	assert_int_equal(x->s.n_targets, 0);
+	assert_int_equal(x->s.state, SNAPSET_PRECOMMITTED);
+
+	/* the array snapshotted fewer LUNs than the set has: a veto, not a
+	 * half-filled GetTargetLuns */
+	x->f.commit_extra = 0;
+	x->f.n_naa = 1;
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_target_luns(&x->s, &x->l[0], 1, dst), PROV_S_OK);
+	assert_int_equal(snapset_target_luns(&x->s, x->l, 2, dst), PROV_VSS_E_PROVIDER_VETO);
+
+	/* a failed commit leaves no targets behind */
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_S_OK);
+	x->f.fail_commit = 3;
+	assert_int_equal(snapset_begin_prepare(&x->s, set2, x->l, 2), PROV_S_OK);
+	assert_int_equal(snapset_end_prepare(&x->s, set2), PROV_S_OK);
+	assert_int_equal(snapset_precommit(&x->s, set2), PROV_S_OK);
+	assert_int_equal(snapset_commit(&x->s, set2), PROV_VSS_E_PROVIDER_VETO);
+	assert_int_equal(x->s.n_targets, 0);
+	assert_int_equal(snapset_target_luns(&x->s, x->l, 2, dst), PROV_VSS_E_BAD_STATE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +479,10 @@ int main(void)
 	    cmocka_unit_test_setup(test_new_set_aborts_old, setup),
 	    cmocka_unit_test_setup(test_array_failures_veto, setup),
 	    cmocka_unit_test_setup(test_too_many_luns, setup),
+	    cmocka_unit_test_setup(test_postcommit_before_commit, setup),
+	    cmocka_unit_test_setup(test_target_luns, setup),
+	    cmocka_unit_test_setup(test_target_luns_abort_and_new_set, setup),
+	    cmocka_unit_test_setup(test_commit_targets_checked, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
