@@ -72,9 +72,10 @@ $(1)/lib/libtestcommon.a: $$(patsubst %.c,$(1)/obj/%.o,$$(COMMON_SRC))
 
 $(1)/LIBS := $(1)/lib/libengine.a $(1)/lib/libproto.a
 
+# a group: fragments add archives (libprovcore) after libproto, which they use
 $(1)/tests/%: $(1)/obj/tests/unit/%.o $(1)/lib/libtestcommon.a $(1)/lib/libarraysim.a $(1)/lib/libengine.a $(1)/lib/libproto.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS) $(2) -o $$@ $$^ $$(TEST_LDLIBS) $$(LDLIBS)
+	$$(CC) $$(CFLAGS) $(2) -o $$@ -Wl,--start-group $$^ -Wl,--end-group $$(TEST_LDLIBS) $$(LDLIBS)
 
 $(1)/etests/%: $(1)/obj/tests/engine/%.o $(1)/lib/libtestcommon.a $(1)/lib/libarraysim.a $(1)/lib/libengine.a $(1)/lib/libproto.a
 	@mkdir -p $$(dir $$@)
