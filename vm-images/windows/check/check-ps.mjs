@@ -3,8 +3,9 @@
 // into MODULES_DIR by `make check-lab`) and fail on any ERROR or MISSING
 // node, printing its line and column.  This is a grammar check, not
 // PowerShell's own parser: it catches unbalanced braces, unterminated
-// strings and here-strings, broken param blocks and statements, but not
-// unknown cmdlets, parameters or types, and the grammar may accept or
+// strings and here-strings, broken param blocks and statements, plus
+// one rule the grammar misses ("$name:" inside a double-quoted string),
+// but not unknown cmdlets, parameters or types, and the grammar may accept or
 // refuse a few constructs differently from powershell.exe.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -34,7 +35,12 @@ for (const f of files) {
 		if (n.isMissing) errs.push(`${at(n)}: missing ${n.type}`);
 		else if (n.type === 'ERROR')
 			errs.push(`${at(n)}: syntax error near: ${src.slice(n.startIndex, n.startIndex + 60).split('\n')[0]}`);
-		if (n.hasError || n.isMissing) for (const c of n.children) walk(c);
+		// powershell.exe refuses "$name: ..." in an expandable string (it
+		// reads a drive-qualified variable with no name); the grammar
+		// accepts it, so it is checked here: write "${name}:"
+		else if (n.type === 'variable' && /expandable/.test(n.parent.type) && src[n.endIndex] === ':' && !src.startsWith('${', n.startIndex))
+			errs.push(`${at(n)}: "${src.slice(n.startIndex, n.endIndex)}:" in a string is a PowerShell parse error; write "\${${src.slice(n.startIndex + 1, n.endIndex)}}:"`);
+		for (const c of n.children) walk(c);
 	};
 	walk(tree.rootNode);
 	if (errs.length) {
