@@ -4,9 +4,10 @@
 #
 #   vm-images/windows/host-setup.sh DATA_DIR [MEDIA_DIR]
 #
-# DATA_DIR is the running arraysimd's data directory (control.key and
-# arraysimd.conf are read from it, via arrayctl --data-dir).  On the array
-# it creates, unless they exist:
+# DATA_DIR is the running arraysimd's data directory (its control.key is
+# used).  arrayctl connects to LAB_ADDR:CONTROL_PORT, the address the guest
+# will use, so a wrong listen address shows up here already.  On the
+# array it creates, unless they exist:
 #   LUNs  ws-data1 and ws-data2 (LAB_LUN_SIZE, default 4G)
 #   host  ws2022 with the guest's IQN (GUEST_IQN) and one-way CHAP
 #   maps  ws-data1 as LUN 0 and ws-data2 as LUN 1 to ws2022
@@ -46,8 +47,8 @@ die() {
 [ -f "$MSI" ] || die "$MSI missing (make msi)"
 [ ${#CHAP_SECRET} -ge 12 ] || die "CHAP_SECRET must be 12..128 characters (the array refuses shorter)"
 
-ctl() { "$ARRAYCTL" --data-dir "$DATA" "$@"; }
-ctl status >/dev/null || die "cannot reach arraysimd with $DATA (running? see docs/lab-setup.md)"
+ctl() { "$ARRAYCTL" --connect "$LAB_ADDR:$CONTROL_PORT" --key-file "$DATA/control.key" "$@"; }
+ctl status >/dev/null || die "cannot reach arraysimd at $LAB_ADDR:$CONTROL_PORT with $DATA/control.key (running, listening there? see docs/lab-setup.md)"
 
 for lun in ws-data1 ws-data2; do
 	if ctl lun show "$lun" >/dev/null 2>&1; then
@@ -91,7 +92,8 @@ cat >"$MEDIA/lab.json" <<JSON
 }
 JSON
 install -m 0600 "$DATA/control.key" "$MEDIA/control.key"
-cp "$MSI" "$HERE"/provision.ps1 "$HERE"/verify.ps1 "$HERE"/*.dsh "$MEDIA/"
+cp "$MSI" "$MEDIA/arraysim-vss.msi"
+cp "$HERE"/provision.ps1 "$HERE"/verify.ps1 "$HERE"/*.dsh "$MEDIA/"
 cp "$ROOT/provider/win/installer/Install-ArraysimVss.ps1" "$MEDIA/"
 echo "arraysim lab media" >"$MEDIA/arraysim-lab.txt"
 echo "host-setup: lab media in $MEDIA (it holds the control key and the CHAP secret: keep it private)"
