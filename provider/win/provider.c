@@ -820,9 +820,12 @@ static HRESULT STDMETHODCALLTYPE cs_PreCommitSnapshots(IVssProviderCreateSnapsho
 	hr = snapset_precommit(&p->set, (const uint8_t *)&SnapshotSetId);
 	if (hr == S_OK) {
 		/* warm the commit connection (one cheap round trip) before Flush-and-Hold */
-		rc = p->commit_client ? client_call(p->commit_client, PROTO_MSG_VERSION,
-						    client_new_reqid(p->commit_client), NULL, &rep)
-				      : -PROTO_ECONNECT;
+		rc = -PROTO_ECONNECT;
+		/* the commit client makes one attempt per call; a link that went
+		 * stale while idle gets one reconnect here, outside the window */
+		for (int i = 0; i < 2 && rc && p->commit_client; i++)
+			rc = client_call(p->commit_client, PROTO_MSG_VERSION,
+					 client_new_reqid(p->commit_client), NULL, &rep);
 		if (rc == 0)
 			client_reply_free(&rep);
 		else {
