@@ -11,7 +11,7 @@ PKGS=(
   libiscsi-bin libiscsi-dev qemu-utils qemu-block-extra tgt
   libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu
   libvirt-daemon-driver-storage-iscsi-direct
-  wine wine64 msitools wixl libxml2-utils
+  wine wine64 msitools wixl libxml2-utils jq
   qemu-system-x86 linux-image-amd64 busybox-static open-iscsi cpio kmod
 )
 
@@ -21,6 +21,12 @@ for p in "${PKGS[@]}"; do
     missing+=("$p")
   fi
 done
+
+# check-lab's PowerShell grammar comes from npm; this machine kind ships
+# Node.js, a plain Debian/Ubuntu gets Debian's nodejs + npm
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 
 case "${1:-install}" in
   list) printf '%s\n' "${PKGS[@]}"; exit 0 ;;
