@@ -29,7 +29,8 @@ const char *snapset_state_name(enum snapset_state st)
 	    [SNAPSET_IDLE] = "idle",	       [SNAPSET_PREPARING] = "preparing",
 	    [SNAPSET_PREPARED] = "prepared",   [SNAPSET_PRECOMMITTED] = "precommitted",
 	    [SNAPSET_COMMITTED] = "committed", [SNAPSET_POSTCOMMITTED] = "postcommitted",
-	    [SNAPSET_ABORTED] = "aborted",     [SNAPSET_DELETED] = "deleted",
+	    [SNAPSET_CREATED] = "created",     [SNAPSET_ABORTED] = "aborted",
+	    [SNAPSET_DELETED] = "deleted",
 	};
 
 	if ((unsigned)st < sizeof(names) / sizeof(names[0]))
@@ -93,7 +94,7 @@ int32_t snapset_begin_prepare(struct snapset *s, const uint8_t set_id[16],
 	if (s->state == SNAPSET_PREPARING && !memcmp(s->id, set_id, 16))
 		return add_luns(s, luns, n);
 	if (check_set(s, set_id) == PROV_S_OK && s->state != SNAPSET_ABORTED &&
-	    s->state != SNAPSET_POSTCOMMITTED)
+	    s->state != SNAPSET_POSTCOMMITTED && s->state != SNAPSET_CREATED)
 		return PROV_VSS_E_BAD_STATE; /* same set, already past preparing */
 	/* a new set id: the old set was abandoned (or finished) */
 	drop_set(s);
@@ -172,13 +173,19 @@ int32_t snapset_postcommit(struct snapset *s, const uint8_t set_id[16], long cou
 	return PROV_S_OK;
 }
 
-int32_t snapset_final_commit(struct snapset *s, const uint8_t set_id[16])
+int32_t snapset_final_commit(struct snapset *s, const uint8_t set_id[16], int post)
 {
 	int32_t hr = check_set(s, set_id);
 
 	if (hr)
 		return hr;
-	return s->state == SNAPSET_POSTCOMMITTED ? PROV_S_OK : PROV_VSS_E_BAD_STATE;
+	if (s->state == SNAPSET_CREATED)
+		return PROV_S_OK; /* repeated */
+	if (s->state != SNAPSET_POSTCOMMITTED)
+		return PROV_VSS_E_BAD_STATE;
+	if (post)
+		s->state = SNAPSET_CREATED;
+	return PROV_S_OK;
 }
 
 int32_t snapset_abort(struct snapset *s, const uint8_t set_id[16])
@@ -191,7 +198,7 @@ int32_t snapset_abort(struct snapset *s, const uint8_t set_id[16])
 	switch (s->state) {
 	case SNAPSET_ABORTED:
 		return PROV_S_OK; /* repeated abort */
-	case SNAPSET_POSTCOMMITTED:
+	case SNAPSET_CREATED:
 		return PROV_S_OK; /* created: the sample and Google ignore aborts here too */
 	case SNAPSET_PREPARING:
 		s->state = SNAPSET_ABORTED; /* the array has not heard of the set */
@@ -214,7 +221,8 @@ int32_t snapset_release(struct snapset *s, const uint8_t set_id[16])
 
 	if (hr)
 		return hr;
-	if (s->state != SNAPSET_POSTCOMMITTED && s->state != SNAPSET_ABORTED)
+	if (s->state != SNAPSET_POSTCOMMITTED && s->state != SNAPSET_CREATED &&
+	    s->state != SNAPSET_ABORTED)
 		return PROV_VSS_E_BAD_STATE;
 	s->state = SNAPSET_DELETED;
 	s->n_luns = 0;
@@ -246,7 +254,8 @@ int32_t snapset_target_luns(const struct snapset *s, const struct vds_lun_info *
 {
 	if (!s || (n && (!src || !dst)))
 		return PROV_E_INVALIDARG;
-	if (s->state != SNAPSET_COMMITTED && s->state != SNAPSET_POSTCOMMITTED)
+	if (s->state != SNAPSET_COMMITTED && s->state != SNAPSET_POSTCOMMITTED &&
+	    s->state != SNAPSET_CREATED)
 		return PROV_VSS_E_BAD_STATE;
 	/* check every LUN before writing any: dst stays untouched on failure */
 	for (size_t i = 0; i < n; i++) {

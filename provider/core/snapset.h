@@ -6,7 +6,10 @@
  *
  *   idle -BeginPrepare-> preparing -EndPrepare-> prepared -PreCommit->
  *   precommitted -Commit-> committed -PostCommit-> postcommitted
- *   any live state -Abort-> aborted;  postcommitted/aborted -release-> deleted
+ *   -PostFinalCommit-> created
+ *   any state before created -Abort-> aborted (the array deletes what the
+ *   set made, also after PostCommit: VSS aborts a set whose thaw failed);
+ *   created/postcommitted/aborted -release-> deleted
  *
  * A BeginPrepareSnapshot with a new set id is accepted in any state and
  * implicitly aborts the old set (VSS never signals aborts before
@@ -29,6 +32,7 @@ enum snapset_state {
 	SNAPSET_PRECOMMITTED,
 	SNAPSET_COMMITTED,
 	SNAPSET_POSTCOMMITTED,
+	SNAPSET_CREATED, /* PostFinalCommitSnapshots: aborts are ignored from here */
 	SNAPSET_ABORTED,
 	SNAPSET_DELETED,
 };
@@ -77,8 +81,9 @@ int32_t snapset_end_prepare(struct snapset *s, const uint8_t set_id[16]);
 int32_t snapset_precommit(struct snapset *s, const uint8_t set_id[16]);
 int32_t snapset_commit(struct snapset *s, const uint8_t set_id[16]);
 int32_t snapset_postcommit(struct snapset *s, const uint8_t set_id[16], long count);
-/* Pre/PostFinalCommitSnapshots: accepted after PostCommit, nothing to do */
-int32_t snapset_final_commit(struct snapset *s, const uint8_t set_id[16]);
+/* PreFinalCommitSnapshots (post = 0): accepted after PostCommit;
+ * PostFinalCommitSnapshots (post = 1): the set is created.  No array call. */
+int32_t snapset_final_commit(struct snapset *s, const uint8_t set_id[16], int post);
 int32_t snapset_abort(struct snapset *s, const uint8_t set_id[16]);
 /*
  * GetTargetLuns: for each source LUN of the committed set, the

@@ -885,7 +885,8 @@ static HRESULT STDMETHODCALLTYPE cs_PostCommitSnapshots(IVssProviderCreateSnapsh
 	return hr;
 }
 
-static HRESULT final_commit(IVssProviderCreateSnapshotSet *iface, VSS_ID *set_id, const char *name)
+static HRESULT final_commit(IVssProviderCreateSnapshotSet *iface, VSS_ID *set_id, const char *name,
+			    int post)
 {
 	struct provider *p = impl_from_create(iface);
 	char id[39];
@@ -893,7 +894,7 @@ static HRESULT final_commit(IVssProviderCreateSnapshotSet *iface, VSS_ID *set_id
 
 	enter(p);
 	guid_text(set_id, id);
-	hr = snapset_final_commit(&p->set, (const uint8_t *)set_id);
+	hr = snapset_final_commit(&p->set, (const uint8_t *)set_id, post);
 	trace_printf("%s %s -> 0x%08lX", name, id, (unsigned long)hr);
 	leave(p);
 	return hr;
@@ -902,13 +903,13 @@ static HRESULT final_commit(IVssProviderCreateSnapshotSet *iface, VSS_ID *set_id
 static HRESULT STDMETHODCALLTYPE cs_PreFinalCommitSnapshots(IVssProviderCreateSnapshotSet *iface,
 							    VSS_ID SnapshotSetId)
 {
-	return final_commit(iface, &SnapshotSetId, "PreFinalCommitSnapshots");
+	return final_commit(iface, &SnapshotSetId, "PreFinalCommitSnapshots", 0);
 }
 
 static HRESULT STDMETHODCALLTYPE cs_PostFinalCommitSnapshots(IVssProviderCreateSnapshotSet *iface,
 							     VSS_ID SnapshotSetId)
 {
-	return final_commit(iface, &SnapshotSetId, "PostFinalCommitSnapshots");
+	return final_commit(iface, &SnapshotSetId, "PostFinalCommitSnapshots", 1);
 }
 
 static HRESULT STDMETHODCALLTYPE cs_AbortSnapshots(IVssProviderCreateSnapshotSet *iface,
@@ -995,7 +996,8 @@ static HRESULT STDMETHODCALLTYPE nt_OnUnload(IVssProviderNotifications *iface, W
 		if (snapset_abort(&p->set, p->set.id) == VSS_E_PROVIDER_VETO)
 			evlog_report(MSG_VETO_ABORT, "forced unload: %s", p->arr.last_msg);
 	}
-	if (p->set.state == SNAPSET_POSTCOMMITTED || p->set.state == SNAPSET_ABORTED)
+	if (p->set.state == SNAPSET_POSTCOMMITTED || p->set.state == SNAPSET_CREATED ||
+	    p->set.state == SNAPSET_ABORTED)
 		snapset_release(&p->set, p->set.id);
 	close_clients(p);
 	trace_printf("OnUnload(%d) -> S_OK", (int)bForceUnload);

@@ -170,16 +170,36 @@ static void test_happy_path(void **state)
 	assert_int_equal(x->s.state, SNAPSET_COMMITTED);
 
 	assert_int_equal(snapset_postcommit(&x->s, set1, 2), PROV_S_OK);
-	assert_int_equal(snapset_final_commit(&x->s, set1), PROV_S_OK);
-	assert_int_equal(snapset_final_commit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_final_commit(&x->s, set1, 0), PROV_S_OK);
 	assert_int_equal(x->s.state, SNAPSET_POSTCOMMITTED);
+	assert_int_equal(snapset_final_commit(&x->s, set1, 1), PROV_S_OK);
+	assert_int_equal(snapset_final_commit(&x->s, set1, 1), PROV_S_OK); /* repeated */
+	assert_int_equal(x->s.state, SNAPSET_CREATED);
 	/* an abort of a created set is ignored, as in the public providers */
 	assert_int_equal(snapset_abort(&x->s, set1), PROV_S_OK);
-	assert_int_equal(x->s.state, SNAPSET_POSTCOMMITTED);
+	assert_int_equal(x->s.state, SNAPSET_CREATED);
 	assert_int_equal(snapset_release(&x->s, set1), PROV_S_OK);
 	assert_int_equal(x->s.state, SNAPSET_DELETED);
 	assert_string_equal(x->f.log, "pc");
 	assert_string_equal(snapset_state_name(x->s.state), "deleted");
+}
+
+/* VSS aborts a set whose writers failed at thaw: after PostCommit but
+ * before PostFinalCommit the snapshots must go (found by the Wine harness) */
+static void test_abort_after_postcommit(void **state)
+{
+	struct fx *x = *state;
+
+	assert_int_equal(snapset_begin_prepare(&x->s, set1, x->l, 2), PROV_S_OK);
+	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_precommit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_commit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_postcommit(&x->s, set1, 2), PROV_S_OK);
+	assert_int_equal(snapset_final_commit(&x->s, set1, 0), PROV_S_OK);
+	assert_int_equal(snapset_abort(&x->s, set1), PROV_S_OK);
+	assert_string_equal(x->f.log, "pca");
+	assert_int_equal(x->s.state, SNAPSET_ABORTED);
+	assert_int_equal(snapset_final_commit(&x->s, set1, 1), PROV_VSS_E_BAD_STATE);
 }
 
 static void test_out_of_order(void **state)
@@ -195,7 +215,7 @@ static void test_out_of_order(void **state)
 	assert_int_equal(snapset_commit(&x->s, set1), PROV_VSS_E_BAD_STATE);
 	assert_int_equal(snapset_precommit(&x->s, set1), PROV_VSS_E_BAD_STATE);
 	assert_int_equal(snapset_postcommit(&x->s, set1, 2), PROV_VSS_E_BAD_STATE);
-	assert_int_equal(snapset_final_commit(&x->s, set1), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(snapset_final_commit(&x->s, set1, 1), PROV_VSS_E_BAD_STATE);
 	assert_int_equal(snapset_end_prepare(&x->s, set2), PROV_VSS_E_OBJECT_NOT_FOUND);
 	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_S_OK);
 	assert_int_equal(snapset_end_prepare(&x->s, set1), PROV_VSS_E_BAD_STATE);
@@ -337,7 +357,7 @@ static void test_postcommit_before_commit(void **state)
 
 	drive(x, SNAPSET_PRECOMMITTED);
 	assert_int_equal(snapset_postcommit(&x->s, set1, 2), PROV_VSS_E_BAD_STATE);
-	assert_int_equal(snapset_final_commit(&x->s, set1), PROV_VSS_E_BAD_STATE);
+	assert_int_equal(snapset_final_commit(&x->s, set1, 1), PROV_VSS_E_BAD_STATE);
 	assert_int_equal(x->s.state, SNAPSET_PRECOMMITTED);
 	/* an abort naming another set: unknown, the current one is untouched */
 	assert_int_equal(snapset_abort(&x->s, set2), PROV_VSS_E_OBJECT_NOT_FOUND);
@@ -397,7 +417,7 @@ static void test_target_luns(void **state)
 	memset(dst, 0, sizeof(dst));
 	assert_int_equal(snapset_target_luns(&x->s, &x->l[2], 1, dst), PROV_S_OK);
 	expect_target(&dst[0], &x->l[2], &t0);
-	assert_int_equal(snapset_final_commit(&x->s, set1), PROV_S_OK);
+	assert_int_equal(snapset_final_commit(&x->s, set1, 1), PROV_S_OK);
 	assert_int_equal(snapset_target_luns(&x->s, src, 2, dst), PROV_S_OK);
 
 	/* a LUN not in the set: E_INVALIDARG, nothing written */
@@ -475,6 +495,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_happy_path, setup),
 	    cmocka_unit_test_setup(test_out_of_order, setup),
 	    cmocka_unit_test_setup(test_abort_after_commit, setup),
+	    cmocka_unit_test_setup(test_abort_after_postcommit, setup),
 	    cmocka_unit_test_setup(test_abort_preparing_no_array_call, setup),
 	    cmocka_unit_test_setup(test_new_set_aborts_old, setup),
 	    cmocka_unit_test_setup(test_array_failures_veto, setup),

@@ -887,6 +887,20 @@ static int sc_abort(struct prov *p, const struct opts *o)
 	check(array_set_count(&s.set_id) == 0,
 	      "AbortSnapshots after commit: no snapshot of the set left");
 
+	/* 1b. AbortSnapshots after PostCommit and PreFinalCommit, before
+	 * PostFinalCommit: VSS aborts a set whose writers failed at thaw; the
+	 * set is not created yet, so its snapshots must go too */
+	note("abort after PostCommitSnapshots (writers failed at thaw)");
+	if (add_to_set(p, &s) || commit_set(p, &s, 0, 0))
+		goto out;
+	hr = IVssProviderCreateSnapshotSet_PreFinalCommitSnapshots(p->cs, s.set_id);
+	check(hr == S_OK, "PreFinalCommitSnapshots -> %s", hr_name(hr));
+	check(array_set_count(&s.set_id) == (int)s.n,
+	      "the post-committed set has %lu snapshots on the array", (unsigned long)s.n);
+	abort_set(p, &s.set_id, "after PostCommit");
+	check(array_set_count(&s.set_id) == 0,
+	      "AbortSnapshots after PostCommit: no snapshot of the set left");
+
 	/* 2. implicit abort: VSS never signals a failure before DoSnapshotSet;
 	 * a BeginPrepareSnapshot with a new set id means the old set is dead */
 	note("implicit abort by a new snapshot set id");
