@@ -57,7 +57,20 @@ copy_bin() {
 	done
 }
 copy_bin "$(PATH=/usr/sbin:/sbin:$PATH command -v iscsistart)" /sbin/iscsistart
+# iscsistart logs in and exits; iscsid then adopts the session, so that
+# someone in user space takes the kernel's async events and recovers the
+# connection (without it, the target's Async Message fails the connection)
+copy_bin /usr/sbin/iscsid /sbin/iscsid
+copy_bin /usr/sbin/iscsiadm /sbin/iscsiadm
+mkdir -p "$ROOT/etc/iscsi/nodes" "$ROOT/etc/iscsi/send_targets" "$ROOT/var/lib/iscsi"
+: >"$ROOT/etc/iscsi/iscsid.conf"
+# iscsid answers iscsiadm only for the user named root
+echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOT/etc/passwd"
+echo 'root:x:0:' >"$ROOT/etc/group"
 copy_bin "$(PATH=/usr/sbin:/sbin:$PATH command -v mke2fs)" /sbin/mke2fs
+# util-linux's fsfreeze (-f/-u); busybox's only knows --freeze/--unfreeze
+copy_bin "$(PATH=/usr/sbin:/sbin:$PATH command -v fsfreeze)" /sbin/fsfreeze
+rm -f "$ROOT/bin/fsfreeze"
 ln -sf mke2fs "$ROOT/sbin/mkfs.ext4"
 rm -f "$ROOT/bin/mke2fs" # busybox's cannot make ext4
 # ldd names the dynamic loader by its /lib64 path
