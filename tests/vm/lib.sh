@@ -31,13 +31,22 @@ vm_accel() {
 	VM_ACCEL=tcg
 	[ -w /dev/kvm ] || return 0
 	if [ ! -s "$GUEST/accel" ]; then
-		local a=tcg
-		VM_ACCEL=kvm
-		vm_start kvmprobe
-		echo true | "$VMCHAN" "$WORK/kvmprobe.sock" 20 >/dev/null 2>&1 && a=kvm
-		vm_stop kvmprobe
-		rm -f "$WORK"/kvmprobe.*
-		echo "$a" >"$GUEST/accel"
+		# in a subshell, quietly: bash reports a QEMU that aborts
+		(
+			a=tcg
+			VM_ACCEL=kvm
+			vm_start kvmprobe
+			for _ in $(seq 20); do # give up at once if QEMU died
+				kill -0 "${VM_PID[kvmprobe]}" 2>/dev/null || break
+				if echo true | "$VMCHAN" "$WORK/kvmprobe.sock" 1 >/dev/null 2>&1; then
+					a=kvm
+					break
+				fi
+			done
+			vm_stop kvmprobe
+			rm -f "$WORK"/kvmprobe.*
+			echo "$a" >"$GUEST/accel"
+		) 2>/dev/null
 	fi
 	VM_ACCEL=$(cat "$GUEST/accel")
 }
