@@ -22,10 +22,6 @@ export TMPDIR=$ROOT/$BUILD/tmp # lib.sh's WORK (data dir, logs) lives under buil
 
 T0=$(now_ms)
 LUNID=$BUILD/itest/lunid
-VSSCOORD=$BUILD/win/vsscoord.exe
-DLL=$BUILD/win/arraysim-vss.dll
-REGTOOL=$BUILD/win/arraysim-vss-reg.exe
-export WINEPREFIX=$BUILD/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 TIQN=iqn.2026-11.org.arraysim:array
 IQA=iqn.2026-11.org.arraysim:wine-host-a # the host the provider runs on
 IQA_W=$IQA-writer                        # same host, the application's writes
@@ -45,11 +41,6 @@ fail() {
 	N_FAIL=$((N_FAIL + 1))
 }
 
-winpath() { # Unix path -> Z:\... (Wine's view of /)
-	local p
-	p=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-	echo "Z:${p//\//\\}"
-}
 
 wine_cleanup() {
 	local rc=$?
@@ -205,19 +196,7 @@ ctl map bdummy hb --lun 0 >/dev/null
 	"$LUNID" fill "127.0.0.1:$ISCSI_PORT" "$TIQN" "$IQA_T" 1 12 ||
 	fail "fill a1/a2 with data"
 
-if [ ! -f "$WINEPREFIX/system.reg" ]; then
-	echo "# creating the Wine prefix $WINEPREFIX"
-	wineboot -i >/dev/null 2>&1
-fi
-wineserver -p 60 # one server for all the wine processes below
-if wine regsvr32 /s "$(winpath "$DLL")" >>"$WORK/wine.err" 2>&1; then
-	pass "regsvr32 arraysim-vss.dll (COM self-registration in the prefix)"
-else
-	fail "regsvr32 arraysim-vss.dll"
-fi
-wine "$REGTOOL" config --address 127.0.0.1 --port "$PORT" \
-	--key-file "$(winpath "$DATA/control.key")" --iqn "$IQA" --commit-timeout 1000 \
-	>>"$WORK/wine.err" 2>&1 || fail "arraysim-vss-reg config"
+wine_provider_setup "$IQA" --commit-timeout 1000
 echo "# setup done in $(($(now_ms) - T0)) ms"
 
 export VSS_HOOK_IDENTIFY=h_identify

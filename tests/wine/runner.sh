@@ -9,13 +9,52 @@
 # "@@RC <status>".  Other lines are printed (ok/FAIL lines are counted),
 # "@@TL" lines are also appended to $WORK/timeline, "@@MEM" to $WORK/mem.
 #
-# Needs: WORK, VSSCOORD (path of vsscoord.exe), WINE (default wine), the
-# WINEPREFIX/WINEDEBUG environment, and functions pass/fail (counted).
+# Needs: ROOT, BUILD, WORK, WINE (default wine), and functions pass/fail
+# (counted).  Sets WINEPREFIX ($BUILD/wineprefix unless set) and WINEDEBUG.
 # After the call: H_RC = the harness's exit status, H_SET = the last
 # "@@SET" (the snapshot set id as the array shows it).
 
 H_RC=0
 H_SET=
+VSSCOORD=${VSSCOORD:-$BUILD/win/vsscoord.exe}
+VSS_DLL=$BUILD/win/arraysim-vss.dll
+VSS_REGTOOL=$BUILD/win/arraysim-vss-reg.exe
+case $BUILD in /*) _wp=$BUILD/wineprefix ;; *) _wp=$ROOT/$BUILD/wineprefix ;; esac
+export WINEPREFIX=${WINEPREFIX:-$_wp} WINEDEBUG=-all
+export WINEDLLOVERRIDES="mscoree,mshtml=" # no Mono/Gecko install dialogs
+
+winpath() { # Unix path -> Z:\... (Wine's view of /)
+	local p
+	p=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+	echo "Z:${p//\//\\}"
+}
+
+# wine_provider_setup IQN [reg-tool config options...]: the provider in
+# the prefix as an administrator would install it: COM self-registration
+# (regsvr32), then the array's address, control port and key (DPAPI) and
+# this host's initiator name (Wine has no iSCSI initiator service to ask).
+# Needs PORT and DATA (tests/integration/lib.sh start_daemon).
+wine_provider_setup() {
+	local iqn=$1
+	shift
+	if [ ! -f "$WINEPREFIX/system.reg" ]; then
+		echo "# creating the Wine prefix $WINEPREFIX"
+		wineboot -i >/dev/null 2>&1
+	fi
+	wineserver -p 60 # one server for all the wine processes that follow
+	if wine regsvr32 /s "$(winpath "$VSS_DLL")" >>"$WORK/wine.err" 2>&1; then
+		pass "regsvr32 arraysim-vss.dll (COM self-registration in the prefix)"
+	else
+		fail "regsvr32 arraysim-vss.dll"
+	fi
+	if wine "$VSS_REGTOOL" config --address 127.0.0.1 --port "$PORT" \
+		--key-file "$(winpath "$DATA/control.key")" --iqn "$iqn" "$@" \
+		>>"$WORK/wine.err" 2>&1; then
+		pass "arraysim-vss-reg config (array 127.0.0.1:$PORT, initiator $iqn)"
+	else
+		fail "arraysim-vss-reg config"
+	fi
+}
 
 wine_harness() {
 	local line cmd rc out=$WORK/run.out
