@@ -21,7 +21,7 @@ $(GUEST_IMAGE) &: vm-images/linux-guest/build.sh vm-images/linux-guest/init \
 .PHONY: guest-image check-vm
 guest-image: $(GUEST_IMAGE) $(VM_TOOLS)
 
-check-vm: $(BUILD)/bin/arraysimd $(BUILD)/bin/arrayctl guest-image
+check-vm: $(BUILD)/bin/arraysimd $(BUILD)/bin/arrayctl guest-image provider
 	@bash scripts/run-scripts.sh $(VM_TESTS)
 
 CHECK_TARGETS += check-vm

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # End-to-end test 2: the guest's kernel initiator, the way Windows uses the
-# array.  The guest reaches the array only through QEMU user networking
-# with restrict=on and a guestfwd of 10.0.2.100:3260 to the portal on
-# 127.0.0.1 (tests/vm/fwd.c, one per connection).  It logs in with
-# iscsistart under its own IQN (a host object on the array), makes ext4,
-# writes files with checksums, freezes the filesystem and tells the host;
-# the host takes the snapshot (host_snapshot), the guest thaws and keeps
-# writing; the host maps the snapshot LUN to the guest's host
-# (host_locate_luns); the guest finds it after the unit attention and a
-# rescan, without logging in again, and it holds exactly the frozen files.
-# Then the host reverts the original LUN to the snapshot (host_resync) and
-# the guest verifies it.
+# array, and a hardware shadow copy through the real provider.
 #
-# The three host_* functions are where the VSS-coordinator harness (the
-# provider DLL under Wine) takes over; for now they call arrayctl.
+# The guest reaches the array only through QEMU user networking with
+# restrict=on and a guestfwd of 10.0.2.100:3260 to the portal on 127.0.0.1
+# (tests/vm/fwd.c, one per connection).  It logs in with iscsistart under
+# its own IQN (a host object on the array), makes ext4 and writes files
+# with checksums.  Then the provider DLL runs under Wine, driven by the
+# VSS-coordinator harness (tests/wine/vsscoord.exe, scenario "guest") with
+# the guest as the Windows host (tests/vm/vss.sh has the hooks):
+# AreLunsSupported (identities from the guest's own SCSI layer),
+# BeginPrepare, EndPrepare, [guest fsfreeze -f], PreCommit, Commit,
+# PostCommit, [guest thaws and keeps writing], GetTargetLuns, LocateLuns to
+# the guest's IQN; the guest finds the snapshot LUN after the unit
+# attention and a rescan without logging in again, its identity matches
+# GetTargetLuns (FillInLunInfo), it holds exactly the frozen files; then
+# ResyncLuns reverts the original and the guest verifies it; FillInLunInfo
+# and OnLunEmpty delete the snapshot LUN.
 set -euo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
+. "$ROOT/tests/wine/runner.sh"
+. "$ROOT/tests/vm/vss.sh"
+trap 'wineserver -k 2>/dev/null || true; cleanup' EXIT
 
 TIQN=iqn.2026-11.org.arraysim:array
 GIQN=iqn.2026-11.org.arraysim:guest1
@@ -25,21 +31,8 @@ P=$ISCSI_PORT
 ctl lun create k1 --size 128M >/dev/null
 ctl host create guest1 --iqn $GIQN >/dev/null
 ctl map k1 guest1 --lun 0 >/dev/null
-
-# ---- the array operations the VSS harness will perform --------------------
-# HARNESS: replace with the provider run under Wine up to CommitSnapshots.
-host_snapshot() { # LUN SNAPNAME
-	ctl snapshot create "$1" --name "$2" >/dev/null
-}
-# HARNESS: replace with LocateLuns (maps the snapshot LUN to the host).
-host_locate_luns() { # SNAPNAME HOST LUN_NUMBER
-	ctl map "$1" "$2" --lun "$3" >/dev/null
-}
-# HARNESS: replace with the resync run (ResyncLuns).
-host_resync() { # LUN SNAPNAME
-	ctl revert "$1" "$2" >/dev/null
-}
-# ---------------------------------------------------------------------------
+G_VM=k
+G_HOST=guest1
 
 VM_APPEND="arraysim.iqn=$GIQN" vm_start k \
 	-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:3260-cmd:$FWD $P" \
@@ -70,92 +63,38 @@ iscsiadm -m session
 SH
 echo "# login to LUN visible: $(($(now_ms) - t0)) ms"
 
-vm_ok k "guest: mkfs.ext4 on the LUN, 8 files with checksums, fsfreeze -f" 180 <<SH || true
+vm_ok k "guest: mkfs.ext4 on the LUN, 8 files with checksums" 180 <<SH || true
 set -e
 $LUNDEV
 d=\$(lundev 0)
 mkfs.ext4 -q -F \$d
-mkdir -p /mnt/d
-mount -t ext4 \$d /mnt/d
-mkdir /mnt/d/dir
+mkdir -p $G_MNT
+mount -t ext4 \$d $G_MNT
+mkdir $G_MNT/dir
 for i in 1 2 3 4 5 6 7 8; do
-	dd if=/dev/urandom of=/mnt/d/dir/f\$i bs=4k count=\$((i * 29)) 2>/dev/null
+	dd if=/dev/urandom of=$G_MNT/dir/f\$i bs=4k count=\$((i * 29)) 2>/dev/null
 done
-(cd /mnt/d && sha256sum dir/*) >/tmp/manifest
-/sbin/fsfreeze -f /mnt/d # util-linux (busybox sh would run its own applet)
+(cd $G_MNT && sha256sum dir/*) >/tmp/manifest
 cat /tmp/manifest
 SH
-cp "$WORK/last.out" "$WORK/manifest"
-is "manifest has 8 files" "$(grep -c ' dir/f' "$WORK/manifest")" 8
+is "manifest has 8 files" "$(grep -c ' dir/f' "$WORK/last.out")" 8
 
+# the provider in the Wine prefix, configured as the guest's host would
+# configure it: this array, and the guest's initiator name
+wine_provider_setup "$GIQN"
 t0=$(now_ms)
-ok "host: snapshot while the guest's filesystem is frozen" host_snapshot k1 k1-snap
-echo "# snapshot (host_snapshot) took $(($(now_ms) - t0)) ms"
-
-vm_ok k "guest: fsfreeze -u, then keeps writing (f1 overwritten, f9 added)" 120 <<'SH' || true
-set -e
-/sbin/fsfreeze -u /mnt/d
-dd if=/dev/urandom of=/mnt/d/dir/f1 bs=4k count=8 conv=notrunc 2>/dev/null
-echo after-thaw >/mnt/d/dir/f9
-sync
-SH
-
-ok "host: snapshot LUN mapped to the guest's host as LUN 1" host_locate_luns k1-snap guest1 1
-vm_ok k "guest: after the unit attention and a rescan (same session) LUN 1 appears" 120 <<SH || true
-$LUNDEV
-# any I/O to LUN 0 collects the REPORTED LUNS DATA HAS CHANGED attention
-dd if=\$(lundev 0) of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null
-for h in /sys/class/iscsi_host/host*; do echo '- - -' >/sys/class/scsi_host/\${h##*/}/scan; done
-for i in \$(seq 300); do lundev 1 >/dev/null && break; sleep 0.1; done
-lundev 1 || { dmesg | tail -20; exit 1; }
-n=\$(ls -d /sys/class/iscsi_session/session* | wc -l)
-[ "\$n" = 1 ] || { echo "\$n iSCSI sessions, want 1"; exit 1; }
-dmesg | grep -i 'reported luns data has changed' | tail -1
-cat /tmp/iscsid.log
-SH
-grep -qi 'luns data has changed' "$WORK/last.out" &&
-	pass "guest kernel logged the REPORTED LUNS DATA HAS CHANGED unit attention" ||
-	echo "# (the guest kernel did not log the unit attention text)"
-grep '^iscsid' "$WORK/last.out" | sed 's/^/# guest /' || true
-
-vm_ok k "guest: the snapshot LUN (ro, noload) holds exactly the frozen files and checksums" 120 <<SH || true
-set -e
-$LUNDEV
-mkdir -p /mnt/s
-mount -t ext4 -o ro,noload \$(lundev 1) /mnt/s
-cd /mnt/s
-sha256sum -c /tmp/manifest
-[ "\$(ls dir | tr '\n' ' ')" = "f1 f2 f3 f4 f5 f6 f7 f8 " ] || { echo "snapshot has: \$(ls dir)"; exit 1; }
-cd /
-umount /mnt/s
-SH
-
-vm_ok k "guest: the original LUN has the later writes; unmount it for the resync" 60 <<'SH' || true
-set -e
-[ "$(cat /mnt/d/dir/f9)" = after-thaw ]
-umount /mnt/d
-SH
-t0=$(now_ms)
-ok "host: resync (revert the original LUN to the snapshot)" host_resync k1 k1-snap
-echo "# resync (host_resync) took $(($(now_ms) - t0)) ms"
-vm_ok k "guest: after the resync the original LUN holds exactly the frozen files" 120 <<SH || true
-set -e
-$LUNDEV
-d=\$(lundev 0)
-blockdev --flushbufs \$d
-echo 3 >/proc/sys/vm/drop_caches
-mount -t ext4 \$d /mnt/d
-cd /mnt/d
-sha256sum -c /tmp/manifest
-[ ! -e dir/f9 ] || { echo "f9 survived the resync"; exit 1; }
-cd /
-umount /mnt/d
-SH
+wine_harness guest --iqn "$GIQN" --resync --delete --max-commit-ms 100 k1
+echo "# shadow copy, import, resync and deletion through the provider: $(($(now_ms) - t0)) ms"
+is "harness: the whole VSS sequence passed" "$H_RC" 0
+grep -q '^@@TL CommitSnapshots SNAPSET_COMMIT' "$WORK/timeline" &&
+	pass "timeline has the commit" || fail "timeline has the commit"
+sed 's/^@@TL /# timeline: /' "$WORK/timeline"
+is "array: OnLunEmpty deleted the snapshot LUN" "$(ctl --json snapshot list | jq length)" 0
+is "array: only the original stays mapped to the guest" \
+	"$(ctl --json map list | jq -r '[.[] | .lun] | join(",")')" k1
 vm_stop k
 
-ok "unmap the snapshot" ctl unmap k1-snap guest1
 ok "unmap the LUN" ctl unmap k1 guest1
-ok "delete the snapshot" ctl snapshot delete k1-snap
 ok "delete the LUN" ctl lun delete k1
 ok "delete the host" ctl host delete guest1
 vm_finish

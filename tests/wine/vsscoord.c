@@ -682,7 +682,7 @@ static int delete_luns(struct prov *p, struct lunset *s)
 			   IVssHardwareSnapshotProvider_FillInLunInfo(p->hw, s->dev[i], &l, &sup));
 		ok &= check(hr == S_OK && sup, "FillInLunInfo before OnLunEmpty (%lu) -> %s, %s",
 			    (unsigned long)i, hr_name(hr), sup ? "TRUE" : "FALSE");
-		hr = TIMED("OnLunEmpty", "UNMAP+LUN_DELETE",
+		hr = TIMED("OnLunEmpty", "UNMAP+SNAP_DELETE",
 			   IVssHardwareSnapshotProvider_OnLunEmpty(p->hw, s->dev[i], &l));
 		ok &= check(hr == S_OK, "OnLunEmpty(%lu) -> %s", (unsigned long)i, hr_name(hr));
 		lun_free(&l);
