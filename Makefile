@@ -33,7 +33,7 @@ BENCH_SRC  := $(wildcard tests/bench/*.c)
 CHECK_TARGETS :=
 BIN_TARGETS :=
 
-.PHONY: all check deps deps-auto bench fuzz demo clean format unit unit-asan install
+.PHONY: all check deps deps-auto bench fuzz demo demo-engine clean format unit unit-asan install
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -136,10 +136,15 @@ bench: deps-auto
 fuzz: deps-auto
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
 
+# make demo [KEEP=1]: a hardware shadow copy of a guest's LUN through the
+# provider under Wine (scripts/demo.sh); make demo-engine: the pool engine tour
 demo: deps-auto
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j2 all provider guest-image
 	@bash scripts/demo.sh
-	@bash scripts/demo-daemon.sh
+
+demo-engine: deps-auto
+	@$(MAKE) --no-print-directory all
+	@bash scripts/demo-engine.sh
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: binaries, man pages, systemd unit
 install: all

@@ -1,145 +1,211 @@
 #!/usr/bin/env bash
-# make demo: a short tour of the pool engine through build/bin/arraysim-pool.
+# make demo: a hardware shadow copy of a guest's LUN, end to end, on one box.
 #
-# Makes a sparse 4 GiB pool in build/demo/, writes patterned data to two
-# volumes, takes a consistency-group snapshot, overwrites the originals and
-# proves by SHA-256 that the snapshots kept the old data; then clones,
-# diffs, reverts, lists space figures and runs the offline checker.
-# Exits non-zero if any verification fails.  KEEP=1 keeps build/demo/.
-set -euo pipefail
+#   arraysimd on an embedded default pool (build/demo/array)
+#   -> a LUN and a host object for the guest
+#   -> the Linux test guest boots in QEMU, logs in with its own kernel
+#      initiator (iscsistart, through restricted user networking), makes
+#      ext4 and writes files with a SHA-256 manifest
+#   -> the real provider DLL under Wine, driven by the VSS-coordinator
+#      harness: prepare, freeze (guest fsfreeze), commit, thaw, import
+#      (LocateLuns, the guest rescans and mounts the shadow copy read-only
+#      and verifies it), resync (revert the original, verified), delete
+#   -> a timeline of each VSS phase, the array operation behind it and its
+#      latency, then the verification result.
+#
+# KEEP=1 leaves the array running (with the LUN) and prints how to use it.
+# make demo builds first (make all provider guest-image); this script
+# builds nothing.
+set -uo pipefail
 
-cd "$(dirname "$0")/.."
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+T_START=$(date +%s%3N)
 BUILD=${BUILD:-build}
-BIN=$BUILD/bin
-DIR=$BUILD/demo
-POOL=$DIR/pool.img
-AP=$BIN/arraysim-pool
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+DEMO=$BUILD/demo
+OLD_PID=$DEMO/array/arraysimd.pid
+if [ -f "$OLD_PID" ] && kill -0 "$(cat "$OLD_PID")" 2>/dev/null; then
+	echo "demo: stopping the array an earlier KEEP=1 demo left running"
+	kill -TERM "$(cat "$OLD_PID")" 2>/dev/null
+	sleep 1
+fi
+rm -rf "$DEMO"
+mkdir -p "$DEMO/tmp"
+export TMPDIR=$DEMO/tmp
 
-for b in arraysim-pool arraysim-check; do
-  if [ ! -x "$BIN/$b" ]; then
-    echo "demo: $BIN/$b is missing; run make first" >&2
-    exit 2
-  fi
+. tests/integration/lib.sh # WORK (under $DEMO/tmp), ctl, now_ms, pass/fail
+DATA=$DEMO/array           # the demo's pool, key and config live here
+. tests/vm/lib.sh
+. tests/wine/runner.sh
+. tests/vm/vss.sh
+
+KEEP=${KEEP:-0}
+TIQN=iqn.2026-11.org.arraysim:array
+GIQN=iqn.2026-11.org.arraysim:demo-guest
+G_VM=guest
+G_HOST=demo-guest
+LUN=db
+
+demo_exit() {
+	local rc=$?
+	wineserver -k 2>/dev/null || true
+	if [ "$N_FAIL" -ne 0 ] || [ "$rc" -ne 0 ]; then
+		echo
+		echo "== something failed; details:"
+		grep -h '^FAIL' "$WORK/harness.log" 2>/dev/null | sed 's/^/  /'
+		echo "-- arraysimd log (last 20 lines)"
+		tail -20 "$WORK/daemon.log" 2>/dev/null | sed 's/^/  /'
+		vm_dump "$G_VM"
+	fi
+	if [ "$KEEP" = 1 ] && [ -n "$DAEMON_PID" ] && [ "$N_FAIL" -eq 0 ]; then
+		DAEMON_PID= # cleanup() must not stop it
+		IT_KEEP=1
+	fi
+	cleanup 2>/dev/null
+}
+trap demo_exit EXIT
+
+step() { printf '\n[%s] %s\n' "$1" "$2"; }
+say() { printf '      %s\n' "$*"; }
+die() {
+	fail "$*"
+	exit 1
+}
+
+# ---- the array ------------------------------------------------------------
+step array "arraysimd on an embedded default pool in ${DEMO#"$ROOT"/}/array"
+# the usual ports when free (KEEP=1 users expect them), else free ones
+PORT=3270
+ISCSI_PORT=3260
+if (: </dev/tcp/127.0.0.1/3270) 2>/dev/null || (: </dev/tcp/127.0.0.1/3260) 2>/dev/null; then
+	PORT=$((20000 + ($$ % 10000)))
+	ISCSI_PORT=$((PORT + 1))
+fi
+mkdir -p "$DATA"
+setsid "$ARRAYSIMD" --data-dir "$DATA" --foreground --control-listen "127.0.0.1:$PORT" \
+	--iscsi-listen "127.0.0.1:$ISCSI_PORT" --log-level warn >>"$WORK/daemon.log" 2>&1 &
+DAEMON_PID=$!
+echo "$DAEMON_PID" >"$DATA/arraysimd.pid"
+for _ in $(seq 200); do
+	ctl --retries 1 version >/dev/null 2>&1 && break
+	kill -0 "$DAEMON_PID" 2>/dev/null || die "arraysimd did not start"
+	sleep 0.05
 done
+say "control 127.0.0.1:$PORT (key $DATA/control.key), iSCSI portal 127.0.0.1:$ISCSI_PORT"
+say "pool: $(ctl --json status | jq -r '"\(.capacity / 1073741824 | floor) GiB thin, \(.used) bytes used"')"
 
-rm -rf "$DIR"
-mkdir -p "$DIR"
-cleanup() {
-  if [ "${KEEP:-0}" = 1 ]; then
-    echo "demo: kept $DIR (KEEP=1)"
-  else
-    rm -rf "$DIR"
-  fi
+ctl lun create $LUN --size 256M >/dev/null || die "lun create"
+ctl host create $G_HOST --iqn $GIQN >/dev/null || die "host create"
+ctl map $LUN $G_HOST --lun 0 >/dev/null || die "map"
+say "LUN '$LUN' (256 MiB, thin), host '$G_HOST' = $GIQN, mapped as LUN 0"
+
+# ---- the guest --------------------------------------------------------------
+step guest "boot the Linux test guest; it reaches the array only through guestfwd"
+t0=$(now_ms)
+VM_APPEND="arraysim.iqn=$GIQN" vm_start $G_VM \
+	-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:3260-cmd:$FWD $ISCSI_PORT" \
+	-device virtio-net-pci,netdev=n0
+ms=$(vm_wait $G_VM) || die "guest boot"
+say "booted to its command channel in $(awk -v m="$ms" 'BEGIN { printf "%.1f", m / 1000 }') s ($VM_ACCEL)"
+vm_run $G_VM 120 >"$WORK/login.out" 2>&1 <<SH || die "guest login: $(tail -3 "$WORK/login.out")"
+$G_FUNCS
+setsid iscsistart -i $GIQN -t $TIQN -g 1 -a 10.0.2.100 -p 3260 >/tmp/iscsistart.log 2>&1 &
+for i in \$(seq 600); do lundev 0 >/dev/null && break; sleep 0.1; done
+lundev 0 || { cat /tmp/iscsistart.log; exit 1; }
+setsid iscsid -f >/tmp/iscsid.log 2>&1 &
+for i in \$(seq 100); do iscsiadm -m session >/dev/null 2>&1 && break; sleep 0.1; done
+echo "\$(lundev 0)"
+SH
+say "iscsistart logged in as $GIQN; LUN 0 is $(tail -1 "$WORK/login.out")"
+vm_run $G_VM 180 >"$WORK/mkfs.out" 2>&1 <<SH || die "guest mkfs/write: $(tail -3 "$WORK/mkfs.out")"
+set -e
+$G_FUNCS
+d=\$(lundev 0)
+mkfs.ext4 -q -F \$d
+mkdir -p $G_MNT
+mount -t ext4 \$d $G_MNT
+mkdir $G_MNT/dir
+for i in 1 2 3 4 5 6 7 8; do
+	dd if=/dev/urandom of=$G_MNT/dir/f\$i bs=4k count=\$((i * 29)) 2>/dev/null
+done
+(cd $G_MNT && sha256sum dir/*) >/tmp/manifest
+wc -l </tmp/manifest
+SH
+say "ext4 on the LUN, $(tail -1 "$WORK/mkfs.out") files written, SHA-256 manifest kept in the guest"
+
+# ---- the provider -----------------------------------------------------------
+step provider "arraysim-vss.dll in a Wine prefix, as on the guest's Windows twin"
+wine_provider_setup "$GIQN" >"$WORK/setup.log" || true
+[ "$N_FAIL" -eq 0 ] || die "provider setup: $(cat "$WORK/setup.log")"
+say "regsvr32 (COM), then arraysim-vss-reg config: array 127.0.0.1:$PORT, key (DPAPI), initiator $GIQN"
+
+# ---- the shadow copy ----------------------------------------------------------
+step VSS "hardware shadow copy: prepare, freeze, commit, thaw, import, verify, resync, delete"
+rm -f "$WORK/timeline"
+wine_harness guest --iqn "$GIQN" --resync --delete --max-commit-ms 100 $LUN >"$WORK/harness.log" 2>&1
+n_ok=$(grep -c '^ok - ' "$WORK/harness.log")
+n_bad=$(grep -c '^FAIL - ' "$WORK/harness.log")
+
+what() { # the host-side step behind a hook phase
+	case $1 in
+	Freeze) echo "guest: fsfreeze -f (writers frozen)" ;;
+	Thaw) echo "guest: fsfreeze -u, writes go on" ;;
+	Rescan) echo "guest: UA, rescan, mount ro, verify" ;;
+	ResyncVerify) echo "guest: remount original, verify" ;;
+	*) echo "$2" ;;
+	esac
 }
-trap cleanup EXIT
+printf '\n      %-26s %-36s %10s\n' "VSS phase" "array operation / host step" "latency"
+printf '      %-26s %-36s %10s\n' "---------" "---------------------------" "-------"
+COMMIT_MS=
+while read -r _ phase op ms; do
+	[ "$op" = "-" ] && op="(none: provider bookkeeping)"
+	[ "$op" = "host-hook" ] && op=$(what "$phase")
+	printf '      %-26s %-36s %7s ms\n' "$phase" "$op" "$ms"
+	[ "$phase" = CommitSnapshots ] && COMMIT_MS=$ms
+done <"$WORK/timeline"
 
-fails=0
-checks=0
-declare -a summary=()
-t_start=$(date +%s%N)
+# ---- result ---------------------------------------------------------------
+step result "verification"
+grep -h '^# import: \|^# resync' "$WORK/harness.log" | sed 's/^# import: //; s/^/      /'
+grep -q '^ok - ResyncVerify hook' "$WORK/harness.log" &&
+	say "original after resync: the frozen files, later writes gone (checked in the guest)"
+snaps=$(ctl --json snapshot list | jq length)
+say "provider checks: $n_ok passed, $n_bad failed; snapshots left on the array: $snaps"
+if [ "$H_RC" -eq 0 ] && [ "$n_bad" -eq 0 ] && [ "$snaps" -eq 0 ] && [ -n "$COMMIT_MS" ]; then
+	say "CommitSnapshots took $COMMIT_MS ms (VSS allows 10 s; the target is < 100 ms)"
+	say "RESULT: PASS — the shadow copy held exactly the data at the freeze"
+else
+	fail "the shadow copy run (harness exit $H_RC, $n_bad failed checks)"
+	say "RESULT: FAIL (the full harness log is $WORK/harness.log)"
+fi
 
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+vm_run $G_VM 30 <<<"iscsiadm -m session -u >/dev/null 2>&1; true" >/dev/null 2>&1
+vm_stop $G_VM
+T_END=$(date +%s%3N)
+say "demo run time: $(((T_END - T_START) / 1000)) s"
 
-# run TITLE CMD...: print the command and its output, time it, stop on error.
-run() {
-  local title=$1 t0 rc=0
-  shift
-  printf '\n== %s\n$ %s\n' "$title" "$*"
-  t0=$(date +%s%N)
-  "$@" >"$DIR/out" 2>&1 || rc=$?
-  sed 's/^/  /' "$DIR/out"
-  local ms
-  ms=$(ms_since "$t0")
-  summary+=("$(printf '%6s ms  %s' "$ms" "$title")")
-  if [ $rc -ne 0 ]; then
-    echo "demo: FAILED ($rc): $*" >&2
-    exit 1
-  fi
-}
+if [ "$KEEP" = 1 ] && [ "$N_FAIL" -eq 0 ]; then
+	ctl unmap $LUN $G_HOST >/dev/null
+	cat <<EOF
 
-# sha of the last command's output (first field of the digest line)
-last_sha() { grep -oE '^[0-9a-f]{64}  ' "$DIR/out" | tail -n1 | tr -d ' '; }
-
-# expect WHAT GOT WANT [equal|differ]
-expect() {
-  local what=$1 got=$2 want=$3 mode=${4:-equal} ok=0
-  checks=$((checks + 1))
-  if [ "$mode" = equal ] && [ "$got" = "$want" ] && [ -n "$got" ]; then ok=1; fi
-  if [ "$mode" = differ ] && [ "$got" != "$want" ] && [ -n "$got" ]; then ok=1; fi
-  if [ $ok = 1 ]; then
-    echo "  CHECK ok: $what"
-    summary+=("    ok     $what")
-  else
-    echo "  CHECK FAILED: $what (got '$got', $mode '$want')" >&2
-    summary+=("    FAILED $what")
-    fails=$((fails + 1))
-  fi
-}
-
-L=16M          # bytes written per volume
-run "create a sparse 4 GiB pool, 64 KiB chunks" "$AP" create "$POOL" --size 4G --chunk 64K
-echo "  file size $(stat -c %s "$POOL") bytes, on disk $(du -k "$POOL" | cut -f1) KiB"
-run "create volume db (1 GiB, 512 B blocks)" "$AP" vol-create "$POOL" db --size 1G --bs 512
-run "create volume logs (1 GiB, 4 KiB blocks)" "$AP" vol-create "$POOL" logs --size 1G --bs 4096
-
-run "write pattern 1 to db[0,16M)" "$AP" write "$POOL" db --offset 0 --pattern 1 --length "$L"
-db_v1=$(last_sha)
-run "write pattern 2 to logs[0,16M)" "$AP" write "$POOL" logs --offset 0 --pattern 2 --length "$L"
-logs_v1=$(last_sha)
-run "write pattern 3 to db[512M,+4M)" "$AP" write "$POOL" db --offset 512M --pattern 3 --length 4M
-
-run "consistency-group snapshot of db and logs" "$AP" snapshot "$POOL" cg1 db logs
-
-run "overwrite db[0,16M) with pattern 11" "$AP" write "$POOL" db --offset 0 --pattern 11 --length "$L"
-db_v2=$(last_sha)
-run "overwrite logs[0,16M) with pattern 12" "$AP" write "$POOL" logs --offset 0 --pattern 12 --length "$L"
-logs_v2=$(last_sha)
-
-run "read db (now)" "$AP" read "$POOL" db --offset 0 --length "$L"
-expect "db reads the new data" "$(last_sha)" "$db_v2"
-run "read snapshot cg1-db" "$AP" read "$POOL" cg1-db --offset 0 --length "$L"
-expect "snapshot cg1-db still holds the old db data" "$(last_sha)" "$db_v1"
-run "read snapshot cg1-logs" "$AP" read "$POOL" cg1-logs --offset 0 --length "$L"
-expect "snapshot cg1-logs still holds the old logs data" "$(last_sha)" "$logs_v1"
-run "read logs (now)" "$AP" read "$POOL" logs --offset 0 --length "$L"
-expect "logs reads the new data" "$(last_sha)" "$logs_v2"
-
-run "clone cg1-db as db-test" "$AP" clone "$POOL" cg1-db db-test
-run "read clone db-test" "$AP" read "$POOL" db-test --offset 0 --length "$L"
-expect "clone starts equal to its snapshot" "$(last_sha)" "$db_v1"
-run "write pattern 21 to db-test[1M,+2M)" "$AP" write "$POOL" db-test --offset 1M --pattern 21 --length 2M
-run "read clone db-test" "$AP" read "$POOL" db-test --offset 0 --length "$L"
-expect "clone changed after its write" "$(last_sha)" "$db_v1" differ
-run "read snapshot cg1-db" "$AP" read "$POOL" cg1-db --offset 0 --length "$L"
-expect "snapshot unchanged by the clone's write" "$(last_sha)" "$db_v1"
-
-run "diff cg1-db db-test" "$AP" diff "$POOL" cg1-db db-test
-expect "diff snapshot/clone is exactly the 2 MiB written" \
-  "$(awk '/^[0-9]+ ranges?, /{print $1, $3}' "$DIR/out")" "1 2M"
-run "diff cg1-db db" "$AP" diff "$POOL" cg1-db db
-expect "diff snapshot/origin is the 16 MiB overwritten" \
-  "$(awk '/^[0-9]+ ranges?, /{print $3}' "$DIR/out")" "16M"
-
-run "revert db to cg1-db" "$AP" revert "$POOL" db cg1-db
-run "read db after revert" "$AP" read "$POOL" db --offset 0 --length "$L"
-expect "db equals the snapshot after revert" "$(last_sha)" "$db_v1"
-run "read db[512M,+4M) after revert" "$AP" read "$POOL" db --offset 512M --length 4M
-run "read cg1-db[512M,+4M)" "$AP" read "$POOL" cg1-db --offset 512M --length 4M
-snap_hi=$(last_sha)
-run "read db[512M,+4M) again" "$AP" read "$POOL" db --offset 512M --length 4M
-expect "db's second extent matches the snapshot too" "$(last_sha)" "$snap_hi"
-run "diff db cg1-db after revert" "$AP" diff "$POOL" db cg1-db
-expect "no differences after revert" "$(awk '/^[0-9]+ ranges?, /{print $1}' "$DIR/out")" "0"
-
-run "list volumes and snapshots with space figures" "$AP" list "$POOL"
-run "pool statistics" "$AP" stat "$POOL"
-run "offline check (arraysim-check)" "$BIN/arraysim-check" "$POOL"
-expect "arraysim-check finds no fault" "$(grep -c '^fault:' "$DIR/out" || true)" "0"
-
-echo "  pool file $(stat -c %s "$POOL") bytes virtual, $(du -k "$POOL" | cut -f1) KiB on disk"
-
-total=$(ms_since "$t_start")
-printf '\n== summary\n'
-printf '%s\n' "${summary[@]}"
-printf 'demo: %d/%d checks passed in %d ms\n' $((checks - fails)) "$checks" "$total"
-[ $fails -eq 0 ]
+== KEEP=1: the array is still running (pid $DAEMON_PID), with LUN '$LUN' on it.
+   arrayctl:      $BUILD/bin/arrayctl --data-dir $DATA lun list
+                  (or: status, host list, snapshot create $LUN, map ..., audit)
+   iSCSI portal:  127.0.0.1:$ISCSI_PORT, target $TIQN
+                  e.g. map the LUN to QEMU's initiator and read it:
+                  arrayctl --data-dir $DATA host create qemu --iqn iqn.2008-11.org.linux-kvm
+                  arrayctl --data-dir $DATA map $LUN qemu
+                  qemu-img info iscsi://127.0.0.1:$ISCSI_PORT/$TIQN/0
+   control key:   $DATA/control.key (what the provider's reg tool takes)
+   stop it:       kill $DAEMON_PID   (SIGTERM commits the pool and exits)
+EOF
+else
+	ctl unmap $LUN $G_HOST >/dev/null 2>&1
+	ctl lun delete $LUN >/dev/null 2>&1
+	ctl host delete $G_HOST >/dev/null 2>&1
+	stop_daemon >/dev/null 2>&1
+	say "cleaned up: guest stopped, LUN and host deleted, array stopped (KEEP=1 keeps it)"
+fi
+[ "$N_FAIL" -eq 0 ]

@@ -456,12 +456,12 @@ static int commit_set(struct prov *p, struct lunset *s, double max_commit_ms, in
 
 	print_set(s);
 	/* the slow work (array snapset prepare) belongs here */
-	hr = TIMED("EndPrepareSnapshots", "SNAPSET_PREPARE",
+	hr = TIMED("EndPrepareSnapshots", "LUN_SHOW+SNAPSET_PREPARE",
 		   IVssProviderCreateSnapshotSet_EndPrepareSnapshots(p->cs, s->set_id));
 	if (!check(hr == S_OK, "EndPrepareSnapshots -> %s (%.1f ms)", hr_name(hr), last_ms))
 		return -1;
 	run_hook("VSS_HOOK_FREEZE", "Freeze", NULL);
-	hr = TIMED("PreCommitSnapshots", "-",
+	hr = TIMED("PreCommitSnapshots", "VERSION(ping)",
 		   IVssProviderCreateSnapshotSet_PreCommitSnapshots(p->cs, s->set_id));
 	if (!check(hr == S_OK, "PreCommitSnapshots -> %s", hr_name(hr)))
 		return -1;
@@ -557,7 +557,7 @@ static int locate_and_import(struct prov *p, struct lunset *s)
 	double t0;
 	int rc;
 
-	hr = TIMED("LocateLuns", "MAP",
+	hr = TIMED("LocateLuns", "HOST_LIST+MAP",
 		   IVssHardwareSnapshotProvider_LocateLuns(p->hw, (LONG)s->n, s->dst));
 	if (!check(hr == S_OK, "LocateLuns -> %s (%.1f ms)", hr_name(hr), last_ms))
 		return -1;
@@ -608,7 +608,7 @@ static int locate_and_import(struct prov *p, struct lunset *s)
 		      "arrived LUN's INQUIRY/VPD (own parser) == GetTargetLuns[%lu]%s%s",
 		      (unsigned long)k, lun_equal(l, &s->dst[k], why, sizeof(why)) ? "" : ": ",
 		      lun_equal(l, &s->dst[k], why, sizeof(why)) ? "" : why);
-		hr = TIMED("FillInLunInfo", "-",
+		hr = TIMED("FillInLunInfo", "LUN_SHOW",
 			   IVssHardwareSnapshotProvider_FillInLunInfo(p->hw, dev, l, &ok));
 		check(hr == S_OK && ok, "FillInLunInfo(arrived %lu) -> %s, %s", (unsigned long)a,
 		      hr_name(hr), ok ? "TRUE" : "FALSE");
@@ -678,7 +678,7 @@ static int delete_luns(struct prov *p, struct lunset *s)
 		HRESULT hr;
 
 		lun_copy(&l, &s->dst[i]);
-		hr = TIMED("FillInLunInfo", "-",
+		hr = TIMED("FillInLunInfo", "LUN_SHOW",
 			   IVssHardwareSnapshotProvider_FillInLunInfo(p->hw, s->dev[i], &l, &sup));
 		ok &= check(hr == S_OK && sup, "FillInLunInfo before OnLunEmpty (%lu) -> %s, %s",
 			    (unsigned long)i, hr_name(hr), sup ? "TRUE" : "FALSE");
@@ -907,7 +907,7 @@ static int sc_abort(struct prov *p, const struct opts *o)
 	if (add_to_set(p, &s))
 		goto out;
 	print_set(&s);
-	hr = TIMED("EndPrepareSnapshots", "SNAPSET_PREPARE",
+	hr = TIMED("EndPrepareSnapshots", "LUN_SHOW+SNAPSET_PREPARE",
 		   IVssProviderCreateSnapshotSet_EndPrepareSnapshots(p->cs, s.set_id));
 	check(hr == S_OK, "EndPrepareSnapshots (old set, reserved on the array) -> %s",
 	      hr_name(hr));
@@ -932,7 +932,7 @@ static int sc_abort(struct prov *p, const struct opts *o)
 	print_set(&s);
 	ev0 = event_count();
 	check(host_run(NULL, "h_daemon_stop") == 0, "array stopped");
-	hr = TIMED("EndPrepareSnapshots", "SNAPSET_PREPARE",
+	hr = TIMED("EndPrepareSnapshots", "LUN_SHOW+SNAPSET_PREPARE",
 		   IVssProviderCreateSnapshotSet_EndPrepareSnapshots(p->cs, s.set_id));
 	check(hr == VSS_E_PROVIDER_VETO,
 	      "EndPrepareSnapshots with the array down -> %s (want VSS_E_PROVIDER_VETO), %.0f ms",
@@ -969,10 +969,10 @@ static int sc_slowcommit(struct prov *p, const struct opts *o)
 	if (add_to_set(p, &s))
 		goto out;
 	print_set(&s);
-	hr = TIMED("EndPrepareSnapshots", "SNAPSET_PREPARE",
+	hr = TIMED("EndPrepareSnapshots", "LUN_SHOW+SNAPSET_PREPARE",
 		   IVssProviderCreateSnapshotSet_EndPrepareSnapshots(p->cs, s.set_id));
 	check(hr == S_OK, "EndPrepareSnapshots -> %s", hr_name(hr));
-	hr = TIMED("PreCommitSnapshots", "-",
+	hr = TIMED("PreCommitSnapshots", "VERSION(ping)",
 		   IVssProviderCreateSnapshotSet_PreCommitSnapshots(p->cs, s.set_id));
 	check(hr == S_OK, "PreCommitSnapshots -> %s", hr_name(hr));
 	check(host_run(NULL, "h_ctl fault delay snapset-commit --ms %d", delay_ms) == 0,
