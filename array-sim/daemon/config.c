@@ -174,6 +174,15 @@ int config_load(struct config *c, const char *path, int *line)
 	return r ? -EINVAL : 0;
 }
 
+int config_load_string(struct config *c, const char *text, int *line)
+{
+	int r = ini_parse_string(text, handler, c);
+
+	if (line)
+		*line = r;
+	return r ? -EINVAL : 0;
+}
+
 static void size_str(uint64_t v, char *out, size_t n)
 {
 	static const char sfx[] = "KMGTP";

@@ -37,6 +37,8 @@ struct config {
 void config_defaults(struct config *c);
 /* 0, or -errno; *line gets the first bad line (inih). */
 int config_load(struct config *c, const char *path, int *line);
+/* the same from text in memory (the config fuzzer's entry point) */
+int config_load_string(struct config *c, const char *text, int *line);
 int config_write(const struct config *c, const char *path);
 /* "10G" -> bytes; -EINVAL on junk */
 int parse_size(const char *s, uint64_t *out);
