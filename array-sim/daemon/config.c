@@ -148,6 +148,11 @@ static int handler(void *user, const char *section, const char *name, const char
 		    !strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1");
 		return 1;
 	}
+	if (MATCH("iscsi", "async_events")) {
+		c->async_events =
+		    !strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1");
+		return 1;
+	}
 	if (MATCH("iscsi", "threads")) {
 		if (parse_size(value, &v) || v > 64)
 			return 0;
@@ -237,15 +242,20 @@ int config_write(const struct config *c, const char *path)
 		"# CHAP credentials always must)\n"
 		"require_chap = %s\n"
 		"# event-loop threads; 0 = one per CPU\n"
-		"threads = %u\n\n"
+		"threads = %u\n"
+		"# yes: an iSCSI Async Message (REPORTED LUNS DATA HAS CHANGED) to the\n"
+		"# sessions a map change affects; no (as LIO): the unit attention on\n"
+		"# the next command only.  A Linux initiator without iscsid drops the\n"
+		"# connection on any Async Message.\n"
+		"async_events = %s\n\n"
 		"[log]\n"
 		"# error, warn, info or debug\n"
 		"level = %s\n"
 		"syslog = %s\n",
 		c->pool_file, ps, cs, c->commit_interval_ms, ms, c->control_listen, c->key_file,
 		c->audit_log, c->max_connections, c->iscsi_listen, c->target_iqn,
-		c->require_chap ? "yes" : "no", c->iscsi_threads, c->log_level,
-		c->syslog ? "yes" : "no");
+		c->require_chap ? "yes" : "no", c->iscsi_threads, c->async_events ? "yes" : "no",
+		c->log_level, c->syslog ? "yes" : "no");
 	if (fclose(f))
 		return -errno;
 	return 0;

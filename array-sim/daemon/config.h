@@ -29,6 +29,7 @@ struct config {
 	char target_iqn[224];
 	int require_chap;
 	unsigned iscsi_threads; /* 0: one per CPU */
+	int async_events;	/* AsyncEvent 0 on map changes (default no) */
 	/* [log] */
 	char log_level[16];
 	int syslog;

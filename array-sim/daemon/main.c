@@ -77,7 +77,8 @@ static int start_iscsi(struct daemon *d)
 	struct iscsi_target_cfg tc = {.target_iqn = d->cfg.target_iqn,
 				      .array = d->array,
 				      .threads = d->cfg.iscsi_threads,
-				      .require_chap = d->cfg.require_chap};
+				      .require_chap = d->cfg.require_chap,
+				      .async_events = d->cfg.async_events};
 	char hosts[ISCSI_MAX_PORTALS][128];
 	int r;
 

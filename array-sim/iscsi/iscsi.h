@@ -49,6 +49,12 @@ struct iscsi_target_cfg {
 	/* NOP-In ping after this many idle seconds (0 = 10); a connection
 	 * whose ping stays unanswered for 3 intervals is dropped. */
 	unsigned nop_interval_s;
+	/* 1: after a map change, send AsyncEvent 0 (sense REPORTED LUNS DATA
+	 * HAS CHANGED) to the sessions it affects, once per change.  0 (the
+	 * default, as LIO): the unit attention on the next command only.  A
+	 * Linux initiator without iscsid drops the connection on any Async
+	 * Message (docs/iscsi.md). */
+	int async_events;
 	/* Tests only: replaces array_host_by_iqn when set (array may then be
 	 * NULL).  Returns 0 and fills out, or -ENOENT. */
 	int (*host_lookup)(void *ctx, const char *iqn, struct host_info *out);
@@ -72,10 +78,11 @@ uint16_t iscsi_target_port(struct iscsi_target *t, unsigned i);
  * ctl_server_set_session_lister (ctx = the target). */
 void iscsi_target_sessions(void *target, struct proto_buf *rep);
 
-/* Prompt initiators to fetch pending unit attentions: every session whose
- * nexus has scsi_nexus_has_ua() gets an Async Message (AsyncEvent 0) the
- * next time its loop runs.  Cheap and asynchronous; call it after
- * scsi_notify. */
+/* With cfg.async_events: every session whose nexus has a REPORTED LUNS
+ * DATA HAS CHANGED from a map change it was not yet told of
+ * (scsi_nexus_luns_changed) gets an Async Message (AsyncEvent 0) the next
+ * time its loop runs.  Cheap and asynchronous; call it after scsi_notify.
+ * Without async_events it does nothing. */
 void iscsi_target_kick(struct iscsi_target *t);
 
 /* Counters, for tests and the lead's status output. */

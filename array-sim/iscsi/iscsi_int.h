@@ -153,7 +153,7 @@ struct iscsi_conn {
 	/* NOP-In ping */
 	uint32_t ping_ttt;
 	double ping_at;
-	int ua_prompted;
+	unsigned async_gen; /* map change last prompted with an Async Message */
 
 	/* staged PDUs left when the rx budget ran out (loop->again list) */
 	int again;

@@ -286,23 +286,27 @@ void sess_async_ua(struct iscsi_conn *c)
 {
 	uint8_t data[2 + 18] = {0};
 	struct txpdu *x;
+	unsigned gen;
 
 	if (c->phase != PH_FFP || !c->nexus)
 		return;
-	if (!scsi_nexus_has_ua(c->nexus)) {
-		c->ua_prompted = 0;
-		return;
-	}
-	if (c->ua_prompted)
+	/* Only a map change the initiator was not yet prompted for: any
+	 * other pending UA (POWER ON of a fresh nexus, CAPACITY DATA HAS
+	 * CHANGED) waits for the next command, as it would without us. */
+	gen = scsi_nexus_luns_changed(c->nexus);
+	if (!gen || gen == c->async_gen)
 		return;
 	x = new_pdu(c, ISCSI_OP_ASYNC, ISCSI_F_FINAL, ISCSI_RSVD_TAG);
 	if (!x)
 		return;
-	/* 11.9: AsyncEvent 0, a SCSI asynchronous event with sense data.
-	 * We only know that a unit attention is pending, not which; we
-	 * name REPORTED LUNS DATA HAS CHANGED (3Fh/0Eh), the one that makes
-	 * initiators rescan.  The real UA still comes with the next
-	 * command (docs/iscsi.md). */
+	/* 11.9: AsyncEvent 0, a SCSI asynchronous event; the data segment is
+	 * SenseLength and fixed-format sense: UNIT ATTENTION, REPORTED LUNS
+	 * DATA HAS CHANGED (what open-iscsi's iscsid rescans on).  The UA is
+	 * still returned on the next command, which Windows relies on.  LUN
+	 * 0 names the target's LUN inventory (REPORT LUNS goes to LUN 0); the
+	 * reserved word at 20 is all ones like LIO's.  An Async Message is
+	 * status-bearing: it takes the next StatSN (Linux sets ExpStatSN to
+	 * it plus one). */
 	be16_put(data, 18);
 	data[2] = 0x70;
 	data[2 + 2] = 0x06; /* UNIT ATTENTION */
@@ -310,7 +314,7 @@ void sess_async_ua(struct iscsi_conn *c)
 	data[2 + 12] = 0x3f;
 	data[2 + 13] = 0x0e;
 	bhs_set_lun(x->hdr, 0);
-	bhs_set_ttt(x->hdr, ISCSI_RSVD_TAG); /* reserved: 0xffffffff */
+	bhs_set_ttt(x->hdr, ISCSI_RSVD_TAG);
 	sess_stamp(c, x->hdr, 1);
 	bhs_set_async_event(x->hdr, 0);
 	if (set_owned(c, x, data, sizeof(data))) {
@@ -318,7 +322,7 @@ void sess_async_ua(struct iscsi_conn *c)
 		return;
 	}
 	conn_tx_queue(c, x);
-	c->ua_prompted = 1;
+	c->async_gen = gen;
 	if (conn_flush(c) < 0)
 		conn_fatal(c, "write");
 }

@@ -240,7 +240,7 @@ static void on_wake(struct iscsi_loop *l)
 		pthread_mutex_unlock(&l->qlock);
 		adopt(l, fd, portal);
 	}
-	if (atomic_exchange(&l->kick, 0))
+	if (atomic_exchange(&l->kick, 0) && l->t->cfg.async_events)
 		for (struct iscsi_conn *c = l->conns; c; c = c->next)
 			sess_async_ua(c);
 }

@@ -291,6 +291,22 @@ int scsi_nexus_has_ua(struct scsi_nexus *n)
 	return atomic_load(&n->ua_count) > 0;
 }
 
+unsigned scsi_nexus_luns_changed(struct scsi_nexus *n)
+{
+	unsigned gen = 0, pending;
+
+	if (!atomic_load(&n->ua_count))
+		return 0;
+	pthread_mutex_lock(&n->ua_lock);
+	pending = (unsigned)n->luns_changed;
+	for (unsigned i = 0; i < n->nr_ua && !pending; i++)
+		pending = n->ua[i].asc == 0x3f && n->ua[i].ascq == 0x0e;
+	if (pending)
+		gen = n->lun_change_gen;
+	pthread_mutex_unlock(&n->ua_lock);
+	return gen;
+}
+
 uint32_t scsi_lun_block_size(struct scsi_nexus *n, uint64_t lun)
 {
 	struct lun_ent e;
@@ -322,6 +338,8 @@ int scsi_notify(struct scsi_ctx *s, enum array_event ev, uint64_t host_id, uint6
 				n->luns_changed = 1;
 				atomic_fetch_add(&n->ua_count, 1);
 			}
+			if (!++n->lun_change_gen)
+				n->lun_change_gen = 1;
 			pthread_mutex_unlock(&n->ua_lock);
 			count++;
 			break;

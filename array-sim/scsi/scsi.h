@@ -133,6 +133,13 @@ int scsi_notify(struct scsi_ctx *s, enum array_event ev, uint64_t host_id, uint6
 /* Does the nexus have a pending unit attention (the fabric may send an
  * iSCSI Async Message to prompt the initiator to issue a command)? */
 int scsi_nexus_has_ua(struct scsi_nexus *n);
+/* Is REPORTED LUNS DATA HAS CHANGED (3Fh/0Eh) pending on the nexus, from a
+ * map change not yet reported?  0 if not; else the number of the latest map
+ * change (never 0, it grows with every scsi_notify MAPPED/UNMAPPED), so that
+ * a fabric prompts the initiator once per change, and only for this UA (an
+ * iSCSI Async Message names it; POWER ON or CAPACITY DATA HAS CHANGED must
+ * not be passed off as a LUN change). */
+unsigned scsi_nexus_luns_changed(struct scsi_nexus *n);
 
 /* Control-plane fault hook for data commands: the daemon sets it to
  * ctl_fault_take.  op is PROTO_FOP_READ/WRITE/FLUSH. */

@@ -155,8 +155,9 @@ struct scsi_nexus {
 	pthread_mutex_t ua_lock;
 	struct ua_ent ua[SCSI_UA_MAX];
 	unsigned nr_ua;
-	atomic_uint ua_count; /* nr_ua + luns_changed, for the lock-free check */
-	int luns_changed;     /* 3F/0E to queue on every LUN at the next rebuild */
+	atomic_uint ua_count;	 /* nr_ua + luns_changed, for the lock-free check */
+	int luns_changed;	 /* 3F/0E to queue on every LUN at the next rebuild */
+	unsigned lun_change_gen; /* map changes seen (never 0 once one was) */
 	uint8_t por_done[(ARRAY_MAX_LUN_NUMBER + 1) / 8];
 
 	/* EXTENDED COPY results held for RECEIVE COPY RESULTS (LIST ID

@@ -162,7 +162,8 @@ static int recv_pdu(struct sess *s, struct pdu *p, int ms)
 		return -1;
 	if (p->dlen && s->dd && recv_all(s->fd, dg, 4, ms) <= 0)
 		return -1;
-	if (bhs_opcode(p->h) != ISCSI_OP_R2T && bhs_opcode(p->h) != ISCSI_OP_ASYNC &&
+	/* an Async Message is status-bearing (RFC 7143 11.9): it counts */
+	if (bhs_opcode(p->h) != ISCSI_OP_R2T &&
 	    !(bhs_opcode(p->h) == ISCSI_OP_DATA_IN && !(p->h[1] & ISCSI_F_DATA_S)))
 		s->expstatsn = be32_get(p->h + 24) + 1;
 	return 1;
@@ -694,6 +695,80 @@ static int case_async_ua(void)
 	return 0;
 }
 
+/* The next PDU within ms is an Async Message naming REPORTED LUNS DATA
+ * HAS CHANGED with the StatSN the session expects next; 0 if so. */
+static int expect_luns_changed_async(struct sess *s, int ms)
+{
+	uint32_t want = s->expstatsn;
+	struct pdu p;
+	int r = recv_pdu(s, &p, ms), ok;
+
+	CHECK(r > 0, "no Async Message (%d)", r);
+	ok = bhs_opcode(p.h) == ISCSI_OP_ASYNC && p.h[36] == 0 && p.dlen == 2 + 18 &&
+	     be16_get(p.data) == 18 && (p.data[2 + 2] & 0x0f) == 0x06 && p.data[2 + 12] == 0x3f &&
+	     p.data[2 + 13] == 0x0e && bhs_itt(p.h) == ISCSI_RSVD_TAG;
+	CHECK(ok, "not a 3F/0E Async Message: opcode %02x event %u dlen %u",
+	      (unsigned)bhs_opcode(p.h), p.h[36], p.dlen);
+	CHECK(be32_get(p.h + 24) == want, "Async StatSN %u, want %u", be32_get(p.h + 24), want);
+	pdu_free(&p);
+	return 0;
+}
+
+/* Regression (the guest kernel initiator test): the Async Message named
+ * REPORTED LUNS DATA HAS CHANGED whenever any UA was pending (a fresh
+ * nexus's POWER ON, CAPACITY DATA HAS CHANGED), and a second map change
+ * before the first UA was collected got none.  Now: only map changes,
+ * once each, in StatSN order. */
+static int case_async_only_lun_changes(void)
+{
+	struct sess s = {0};
+	uint8_t h[ISCSI_BHS_LEN] = {0};
+	struct pdu p;
+	uint32_t async_sn;
+	int r;
+
+	if (login_ok(&s, 13))
+		return -1;
+	/* POWER ON (fresh nexus) and CAPACITY DATA HAS CHANGED pending, and
+	 * the resize kicks the loops: no Async Message */
+	CHECK(array_lun_resize(arr, "l", 32u << 20) == 0, "resize");
+	r = recv_pdu(&s, &p, 500);
+	CHECK(r == 0, "unexpected PDU (opcode %02x, event %u) after a resize",
+	      (unsigned)bhs_opcode(p.h), p.h[36]);
+	pdu_free(&p);
+	/* a map change: one Async Message */
+	CHECK(array_lun_create(arr, "l4", 1u << 20, 512, NULL) == 0, "lun create");
+	CHECK(array_map(arr, "l4", "h", 2, NULL) == 0, "map");
+	if (expect_luns_changed_async(&s, 2000))
+		goto out;
+	async_sn = s.expstatsn - 1;
+	/* the Async took a StatSN: the next response has the one after it */
+	h[0] = ISCSI_OP_NOP_OUT | ISCSI_OP_IMMEDIATE;
+	h[1] = ISCSI_F_FINAL;
+	bhs_set_itt(h, s.itt++);
+	be32_put(h + 20, ISCSI_RSVD_TAG);
+	be32_put(h + 24, s.cmdsn);
+	be32_put(h + 28, s.expstatsn);
+	send_pdu(&s, h, NULL, 0);
+	CHECK(recv_pdu(&s, &p, 2000) > 0 && bhs_opcode(p.h) == ISCSI_OP_NOP_IN &&
+		  be32_get(p.h + 24) == async_sn + 1,
+	      "NOP-In StatSN %u after Async %u", be32_get(p.h + 24), async_sn);
+	pdu_free(&p);
+	/* another kick without a new map change: nothing */
+	CHECK(array_lun_resize(arr, "l", 48u << 20) == 0, "resize");
+	r = recv_pdu(&s, &p, 500);
+	CHECK(r == 0, "second Async Message for the same map change");
+	pdu_free(&p);
+	/* a second map change before the UA was collected: another one */
+	CHECK(array_unmap(arr, "l4", "h") == 0, "unmap");
+	if (expect_luns_changed_async(&s, 2000))
+		goto out;
+out:
+	array_unmap(arr, "l4", "h");
+	close(s.fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct {
@@ -714,13 +789,15 @@ int main(int argc, char **argv)
 	    {"session reinstatement", case_reinstatement},
 	    {"64 sessions", case_many_sessions},
 	    {"Async Message on a unit attention", case_async_ua},
+	    {"Async Message only for LUN changes, once each", case_async_only_lun_changes},
 	};
 	struct bdev *bd;
 	struct pool *p;
 	struct array *a;
 	struct scsi_ctx *scsi;
 	struct iscsi_target *t;
-	struct iscsi_target_cfg cfg = {.target_iqn = TGT, .nr_portals = 1, .threads = 2};
+	struct iscsi_target_cfg cfg = {
+	    .target_iqn = TGT, .nr_portals = 1, .threads = 2, .async_events = 1};
 	int r;
 
 	verbose = argc > 1 && !strcmp(argv[1], "-v");
