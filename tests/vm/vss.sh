@@ -84,6 +84,9 @@ g_import() {
 	script+='
 set -e
 dd if=$(lundev 0) of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null || true
+dmesg | grep -q "LUN assignments on this target have changed" ||
+	{ echo "the guest saw no unit attention 3F/0E (REPORTED LUNS DATA HAS CHANGED)"; exit 1; }
+echo "unit attention 3F/0E seen: $(dmesg | grep "LUN assignments on this target have changed" | tail -1)"
 for h in /sys/class/iscsi_host/host*; do echo "- - -" >/sys/class/scsi_host/${h##*/}/scan; done
 n=$(ls -d /sys/class/iscsi_session/session* | wc -l)
 [ "$n" = 1 ] || { echo "$n iSCSI sessions, want 1 (no new login)"; exit 1; }

@@ -57,9 +57,11 @@ copy_bin() {
 	done
 }
 copy_bin "$(PATH=/usr/sbin:/sbin:$PATH command -v iscsistart)" /sbin/iscsistart
-# iscsistart logs in and exits; iscsid then adopts the session, so that
-# someone in user space takes the kernel's async events and recovers the
-# connection (without it, the target's Async Message fails the connection)
+# iscsistart logs in and exits, the kernel keeps the session.  iscsid and
+# iscsiadm are there for tests that want user-space connection recovery
+# (iscsid adopts the session, reconnecting it once); the Linux kernel
+# fails a connection on an iSCSI Async Message when no iscsid listens,
+# which is why the array sends none by default ([iscsi] async_events)
 copy_bin /usr/sbin/iscsid /sbin/iscsid
 copy_bin /usr/sbin/iscsiadm /sbin/iscsiadm
 mkdir -p "$ROOT/etc/iscsi/nodes" "$ROOT/etc/iscsi/send_targets" "$ROOT/var/lib/iscsi"
