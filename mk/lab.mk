@@ -7,6 +7,9 @@
 #                   schema, autounattend.xml and the .wxs well-formed,
 #                   shell syntax, PowerShell through the tree-sitter
 #                   grammar, diskshadow verbs
+#   make check-msi-wine  run the reg tool and install/uninstall the MSI
+#                   under Wine, with tests/wine/fakevss (a test double of
+#                   the VSS coordinator's IVssAdmin) standing in for VSS
 #
 # Nothing here runs Windows: that needs a Windows Server guest.
 
@@ -64,4 +67,16 @@ check-lab: $(PSCHECK_DIR)/.stamp
 	@bash $(WINLAB)/check/check-diskshadow.sh $(LAB_DSH) && for f in $(LAB_DSH); do echo "ok: $$f"; done
 	@echo "check-lab: ok"
 
-CHECK_TARGETS += check-lab check-msi
+# the VSS coordinator test double (in-process COM, IVssAdmin only)
+FAKEVSS := $(BUILD)/win/fakevss.dll
+$(FAKEVSS): tests/wine/fakevss/fakevss.c tests/wine/fakevss/fakevss.def
+	@mkdir -p $(dir $@)
+	$(WIN_CC) -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	  -D_WIN32_WINNT=0x0601 -DUNICODE -D_UNICODE -shared -static-libgcc \
+	  -Wl,--no-insert-timestamp -o $@ $^ -lole32 -ladvapi32 -luuid
+
+.PHONY: check-msi-wine
+check-msi-wine: msi $(FAKEVSS)
+	@bash provider/win/installer/check-msi-wine.sh $(MSI) $(FAKEVSS) $(BUILD)/win/arraysim-vss-reg.exe
+
+CHECK_TARGETS += check-lab check-msi check-msi-wine
