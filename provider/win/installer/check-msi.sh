@@ -58,8 +58,11 @@ lt RemoveExistingProducts InstallInitialize
 lt InstallInitialize UnregisterVss
 lt UnregisterVss UnregisterCom
 lt UnregisterCom RemoveFiles
-lt InstallFiles RegisterCom
+# configuration first: no rollback actions (wixl), so the step that fails
+# on bad input (KEY_FILE) must come before anything is registered
+lt InstallFiles ConfigureArray
+lt ConfigureArray RegisterCom
+lt ConfigureArrayIqn RegisterCom
 lt RegisterCom RegisterVss
-lt RegisterVss ConfigureArray
-lt ConfigureArrayIqn InstallFinalize
+lt RegisterVss InstallFinalize
 echo "check-msi: $msi ok"
