@@ -79,9 +79,25 @@ void provider_client_cfg(const struct prov_config *cfg, struct client_cfg *cc, i
 
 /* ---- outside-commit bookkeeping ---------------------------------------- */
 
+/*
+ * How long CommitSnapshots waits for cs.  Every other method holds cs
+ * across its array calls (main client: 30 s I/O timeout, 3 attempts), so
+ * a concurrent OnLunEmpty or LocateLuns on a slow array would otherwise
+ * keep commit waiting past the 10 s Flush-and-Hold limit.  This plus
+ * CommitTimeoutMs (at most 9000) stays below 10 s.
+ */
+#define COMMIT_LOCK_WAIT_MS 500
+
 /* report what the last CommitSnapshots could not, then write the trace */
 static void flush_pending(struct provider *p)
 {
+	LONG busy = InterlockedExchange(&p->commit_lock_busy, 0);
+
+	if (busy)
+		evlog_report(MSG_VETO_COMMIT,
+			     "another provider call held the provider for more than %d ms; "
+			     "%ld CommitSnapshots call(s) vetoed without reaching the array",
+			     COMMIT_LOCK_WAIT_MS, (long)busy);
 	if (p->commit_note.have) {
 		char id[39];
 		LARGE_INTEGER f;
@@ -378,9 +394,11 @@ static HRESULT STDMETHODCALLTYPE hw_AreLunsSupported(IVssHardwareSnapshotProvide
 	int bad;
 	HRESULT hr;
 
-	if (!pbIsSupported || lLunCount <= 0 || !pLunInformation)
+	if (!pbIsSupported)
 		return E_INVALIDARG;
-	*pbIsSupported = FALSE;
+	*pbIsSupported = FALSE; /* also on the failure paths */
+	if (lLunCount <= 0 || !pLunInformation)
+		return E_INVALIDARG;
 	enter(p);
 	if (!context_supported(lContext)) {
 		trace_printf("AreLunsSupported: context 0x%lx not supported",
@@ -840,6 +858,25 @@ static HRESULT STDMETHODCALLTYPE cs_PreCommitSnapshots(IVssProviderCreateSnapsho
 	return hr;
 }
 
+/* cs within COMMIT_LOCK_WAIT_MS, or 0: no I/O, only the clock and short sleeps */
+static int enter_commit(struct provider *p)
+{
+	LARGE_INTEGER f, t0, t;
+
+	if (TryEnterCriticalSection(&p->cs))
+		return 1;
+	if (!QueryPerformanceFrequency(&f) || !f.QuadPart)
+		return 0;
+	QueryPerformanceCounter(&t0);
+	do {
+		Sleep(1);
+		if (TryEnterCriticalSection(&p->cs))
+			return 1;
+		QueryPerformanceCounter(&t);
+	} while ((t.QuadPart - t0.QuadPart) * 1000 < (LONGLONG)COMMIT_LOCK_WAIT_MS * f.QuadPart);
+	return 0;
+}
+
 static HRESULT STDMETHODCALLTYPE cs_CommitSnapshots(IVssProviderCreateSnapshotSet *iface,
 						    VSS_ID SnapshotSetId)
 {
@@ -851,9 +888,14 @@ static HRESULT STDMETHODCALLTYPE cs_CommitSnapshots(IVssProviderCreateSnapshotSe
 	 * Flush-and-Hold window: one array request (snapset_commit ->
 	 * shell_commit -> SNAPSET_COMMIT on the pre-opened commit client)
 	 * and memory writes.  No trace, no event, no registry: enter() and
-	 * leave() are not used; the next call reports commit_note.
+	 * leave() are not used; the next call reports commit_note.  A lock
+	 * held elsewhere for too long is a veto (the set stays precommitted
+	 * and VSS aborts it), reported by the next call.
 	 */
-	EnterCriticalSection(&p->cs);
+	if (!enter_commit(p)) {
+		InterlockedIncrement(&p->commit_lock_busy);
+		return VSS_E_PROVIDER_VETO;
+	}
 	QueryPerformanceCounter(&t0);
 	p->set.last_array_err = 0;
 	hr = snapset_commit(&p->set, (const uint8_t *)&SnapshotSetId);

@@ -46,6 +46,9 @@ struct provider {
 		uint8_t set_id[16];
 		LONGLONG ticks; /* QueryPerformanceCounter delta around the array call */
 	} commit_note;
+	/* CommitSnapshots calls that vetoed because another call held cs too
+	 * long; written without cs, reported by the next call */
+	volatile LONG commit_lock_busy;
 };
 
 HRESULT provider_create(REFIID riid, void **out);

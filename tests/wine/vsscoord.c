@@ -875,6 +875,18 @@ static int sc_abort(struct prov *p, const struct opts *o)
 		return -1;
 	s.ctx = o->ctx;
 
+	/* 0. a bad call still answers its out-parameter: not supported */
+	{
+		BOOL ok = TRUE;
+
+		hr =
+		    IVssHardwareSnapshotProvider_AreLunsSupported(p->hw, 0, s.ctx, NULL, NULL, &ok);
+		check(
+		    hr == E_INVALIDARG && ok == FALSE,
+		    "AreLunsSupported(0 LUNs) -> %s, *pbIsSupported %s (want E_INVALIDARG, FALSE)",
+		    hr_name(hr), ok ? "TRUE" : "FALSE");
+	}
+
 	/* 1. AbortSnapshots after CommitSnapshots: no partial commit in VSS;
 	 * when another provider's commit fails, VSS aborts the whole set and
 	 * this provider's committed snapshots must go */
@@ -950,6 +962,75 @@ out:
 	return check_failures() ? -1 : 0;
 }
 
+/* a second VSS thread in the provider: AreLunsSupported, held up by the array */
+struct busy_call {
+	struct prov *p;
+	struct lunset *s;
+	HRESULT hr;
+};
+
+static DWORD WINAPI busy_thread(void *arg)
+{
+	struct busy_call *b = arg;
+	BOOL ok = FALSE;
+
+	b->hr = IVssHardwareSnapshotProvider_AreLunsSupported(b->p->hw, 1, b->s->ctx, &b->s->dev[0],
+							      &b->s->src[0], &ok);
+	return 0;
+}
+
+/*
+ * Every provider method holds the provider's lock across its array
+ * calls (30 s I/O timeout).  CommitSnapshots must not wait behind such a
+ * call past the flush-and-hold window: it vetoes quickly instead, and
+ * the veto gets its event once the window is over.
+ */
+static void busy_commit(struct prov *p, struct lunset *s, DWORD limit)
+{
+	struct busy_call b = {p, s, E_FAIL};
+	int delay_ms = (int)limit * 3;
+	DWORD ev0;
+	HANDLE th;
+	HRESULT hr;
+
+	note("CommitSnapshots while another call holds the provider (LUN_SHOW delayed)");
+	if (add_to_set(p, s))
+		return;
+	print_set(s);
+	hr = TIMED("EndPrepareSnapshots", "LUN_SHOW+SNAPSET_PREPARE",
+		   IVssProviderCreateSnapshotSet_EndPrepareSnapshots(p->cs, s->set_id));
+	check(hr == S_OK, "EndPrepareSnapshots -> %s", hr_name(hr));
+	hr = TIMED("PreCommitSnapshots", "VERSION(ping)",
+		   IVssProviderCreateSnapshotSet_PreCommitSnapshots(p->cs, s->set_id));
+	check(hr == S_OK, "PreCommitSnapshots -> %s", hr_name(hr));
+	check(host_run(NULL, "h_ctl fault delay lun-show --ms %d --count 1", delay_ms) == 0,
+	      "array: next LUN_SHOW delayed by %d ms", delay_ms);
+	th = CreateThread(NULL, 0, busy_thread, &b, 0, NULL);
+	if (!check(th != NULL, "second caller thread started"))
+		return;
+	Sleep(300); /* it is inside AreLunsSupported now, waiting for the array */
+	ev0 = event_count();
+	hr = TIMED("CommitSnapshots", "SNAPSET_COMMIT",
+		   IVssProviderCreateSnapshotSet_CommitSnapshots(p->cs, s->set_id));
+	check(hr == VSS_E_PROVIDER_VETO,
+	      "CommitSnapshots while another call holds the provider -> %s (want "
+	      "VSS_E_PROVIDER_VETO)",
+	      hr_name(hr));
+	check(last_ms < limit + 1000.0,
+	      "CommitSnapshots did not wait for the other call: %.0f ms (< %lu)", last_ms,
+	      (unsigned long)limit + 1000);
+	WaitForSingleObject(th, INFINITE);
+	CloseHandle(th);
+	check(b.hr == S_OK, "the delayed AreLunsSupported -> %s", hr_name(b.hr));
+	abort_set(p, &s->set_id, "after the commit that found the provider busy");
+	check(event_count() > ev0,
+	      "the veto was recorded as an event after the commit "
+	      "(EventCount %lu -> %lu)",
+	      (unsigned long)ev0, (unsigned long)event_count());
+	check(array_set_count(&s->set_id) == 0, "no snapshot of the vetoed set");
+	host_run(NULL, "h_ctl fault clear");
+}
+
 /*
  * Slow commit: the array delays SNAPSET_COMMIT past the provider's
  * CommitTimeoutMs.  VSS needs CommitSnapshots back well inside the 10 s
@@ -966,6 +1047,8 @@ static int sc_slowcommit(struct prov *p, const struct opts *o)
 	if (identify(&s, o->nnames, o->names))
 		return -1;
 	s.ctx = o->ctx;
+	busy_commit(p, &s, limit);
+	note("SNAPSET_COMMIT delayed past CommitTimeoutMs");
 	if (add_to_set(p, &s))
 		goto out;
 	print_set(&s);
