@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The Linux side of the harness protocol (sourced, not run).
 #
-# wine_harness ARGS...  runs `wine vsscoord.exe ARGS...` as a coprocess.
+# wine_harness ARGS...  runs `wine vsscoord.exe ARGS...` behind two FIFOs.
 # Every "@@RUN <command>" line it prints is run here with eval, in this
 # shell (so commands may call this script's functions and change its
 # state, e.g. stop and restart the daemon), stdin /dev/null, stderr to
@@ -59,10 +59,17 @@ wine_provider_setup() {
 wine_harness() {
 	local line cmd rc out=$WORK/run.out
 	local wine=${WINE:-wine}
+	local to_h from_h hpid ended=0
 
 	H_SET=
-	coproc VSSH { exec "$wine" "$VSSCOORD" "$@" 2>>"$WORK/wine.err"; }
-	local to_h=${VSSH[1]} from_h=${VSSH[0]} hpid=$VSSH_PID
+	# FIFOs, not a coproc: bash closes a coproc's descriptors when it
+	# reaps the process, which cut off its last lines (a FAIL among them
+	# would go uncounted) with "read: Bad file descriptor"
+	rm -f "$WORK/harness.in" "$WORK/harness.out"
+	mkfifo "$WORK/harness.in" "$WORK/harness.out"
+	"$wine" "$VSSCOORD" "$@" <"$WORK/harness.in" >"$WORK/harness.out" 2>>"$WORK/wine.err" &
+	hpid=$!
+	exec {to_h}>"$WORK/harness.in" {from_h}<"$WORK/harness.out"
 	while IFS= read -r line <&"$from_h"; do
 		line=${line%$'\r'}
 		case $line in
@@ -99,14 +106,22 @@ wine_harness() {
 			H_SET=${line#@@SET }
 			echo "$line"
 			;;
+		"@@END "*)
+			ended=1
+			echo "$line"
+			;;
 		*)
 			echo "$line"
 			;;
 		esac
 	done
+	exec {to_h}>&- {from_h}<&-
 	wait "$hpid"
 	H_RC=$?
+	rm -f "$WORK/harness.in" "$WORK/harness.out"
 	if [ "$H_RC" -ne 0 ]; then
 		fail "harness '$1' exited with status $H_RC"
+	elif [ "$ended" -ne 1 ]; then
+		fail "harness '$1': output ended before its @@END line"
 	fi
 }
