@@ -17,7 +17,8 @@ MSI := $(BUILD)/win/arraysim-vss.msi
 WXS := provider/win/installer/arraysim-vss.wxs
 WINLAB := vm-images/windows
 LAB_PS := $(wildcard $(WINLAB)/*.ps1) $(wildcard provider/win/installer/*.ps1)
-LAB_SH := $(wildcard $(WINLAB)/*.sh $(WINLAB)/check/*.sh) provider/win/installer/check-msi.sh
+LAB_SH := $(wildcard $(WINLAB)/*.sh $(WINLAB)/check/*.sh) provider/win/installer/check-msi.sh \
+	  provider/win/installer/check-msi-wine.sh
 LAB_DSH := $(wildcard $(WINLAB)/*.dsh)
 # the PowerShell grammar (npm), pinned, kept under build/
 PSCHECK_DIR := $(BUILD)/pscheck

@@ -6,14 +6,15 @@
   Install (default), as an administrator on 64-bit Windows Server:
     1. copies arraysim-vss.dll and arraysim-vss-reg.exe from -SourceDir to
        -InstallDir (default: C:\Program Files\arraysim\VSS Provider);
-    2. regsvr32 /s arraysim-vss.dll: DllRegisterServer writes the COM class,
+    2. with -ArrayAddress and -KeyFile: arraysim-vss-reg.exe config, which
+       stores address, port and the key (DPAPI-protected) in
+       HKLM\SOFTWARE\arraysim\VssProvider (first, so that a bad key file
+       fails before anything is registered);
+    3. regsvr32 /s arraysim-vss.dll: DllRegisterServer writes the COM class,
        its AppID with DllSurrogate (VSS activates the provider out of
        process, in dllhost.exe) and the event-log source arraysim-vss;
-    3. arraysim-vss-reg.exe register: IVssAdmin::RegisterProvider as
+    4. arraysim-vss-reg.exe register: IVssAdmin::RegisterProvider as
        VSS_PROV_HARDWARE;
-    4. with -ArrayAddress and -KeyFile: arraysim-vss-reg.exe config, which
-       stores address, port and the key (DPAPI-protected) in
-       HKLM\SOFTWARE\arraysim\VssProvider;
     5. checks that `vssadmin list providers` lists the provider.
   -Uninstall: unregister from VSS, regsvr32 /u, remove the files.
   -WhatIf shows each step without doing it.
@@ -101,9 +102,8 @@ if ($PSCmdlet.ShouldProcess($InstallDir, 'copy provider files')) {
     Copy-Item -LiteralPath (Join-Path $SourceDir $Dll) -Destination $dllPath -Force
     Copy-Item -LiteralPath (Join-Path $SourceDir $RegTool) -Destination $regPath -Force
 }
-Invoke-Step 'register COM (DllRegisterServer)' $Regsvr32 @('/s', "`"$dllPath`"")
-Invoke-Step 'register with VSS' $regPath @('register')
-
+# configure before registering (as the MSI does): a bad key file then
+# fails before VSS knows of a provider it could not use
 if ($ArrayAddress) {
     $cfgArgs = @('config', '--address', $ArrayAddress, '--port', "$ArrayPort", '--key-file', "`"$KeyFile`"")
     if ($InitiatorIqn) { $cfgArgs += @('--iqn', $InitiatorIqn) }
@@ -111,6 +111,8 @@ if ($ArrayAddress) {
     Invoke-Step 'configure the array address and key' $regPath $cfgArgs
     Write-Output "configured: the key is now stored DPAPI-protected; delete $KeyFile if it is a copy"
 }
+Invoke-Step 'register COM (DllRegisterServer)' $Regsvr32 @('/s', "`"$dllPath`"")
+Invoke-Step 'register with VSS' $regPath @('register')
 
 if ($PSCmdlet.ShouldProcess('vssadmin list providers', 'check')) {
     $list = (& vssadmin.exe list providers) -join "`n"
