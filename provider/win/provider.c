@@ -534,6 +534,11 @@ static HRESULT STDMETHODCALLTYPE hw_GetTargetLuns(IVssHardwareSnapshotProviderEx
 		goto out;
 	}
 	hr = snapset_target_luns(&p->set, src, n, dst);
+	if (hr == VSS_E_PROVIDER_VETO) /* a veto needs its event */
+		evlog_report(MSG_VETO_COMMIT,
+			     "GetTargetLuns: the array's SNAPSET_COMMIT reply named no snapshot "
+			     "of a LUN in the set (%ld LUN(s) asked, %zu snapshot(s) reported)",
+			     (long)lLunCount, p->set.n_targets);
 	if (hr != S_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
