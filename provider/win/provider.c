@@ -437,9 +437,11 @@ static HRESULT STDMETHODCALLTYPE hw_FillInLunInfo(IVssHardwareSnapshotProviderEx
 	struct vds_lun_info lun;
 	HRESULT hr = S_OK;
 
-	if (!pLunInfo || !pbIsSupported)
+	if (!pbIsSupported)
 		return E_INVALIDARG;
-	*pbIsSupported = FALSE;
+	*pbIsSupported = FALSE; /* also when pLunInfo is missing */
+	if (!pLunInfo)
+		return E_INVALIDARG;
 	enter(p);
 	if (lun_from_vds(&lun, pLunInfo) || !lunmatch_is_ours(&lun, confirm_cb, &cc)) {
 		trace_printf("FillInLunInfo: not ours%s",

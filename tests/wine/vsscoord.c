@@ -885,6 +885,11 @@ static int sc_abort(struct prov *p, const struct opts *o)
 		    hr == E_INVALIDARG && ok == FALSE,
 		    "AreLunsSupported(0 LUNs) -> %s, *pbIsSupported %s (want E_INVALIDARG, FALSE)",
 		    hr_name(hr), ok ? "TRUE" : "FALSE");
+		ok = TRUE;
+		hr = IVssHardwareSnapshotProvider_FillInLunInfo(p->hw, s.dev[0], NULL, &ok);
+		check(hr == E_INVALIDARG && ok == FALSE,
+		      "FillInLunInfo(NULL LUN) -> %s, *pbIsSupported %s (want E_INVALIDARG, FALSE)",
+		      hr_name(hr), ok ? "TRUE" : "FALSE");
 	}
 
 	/* 1. AbortSnapshots after CommitSnapshots: no partial commit in VSS;
