@@ -190,6 +190,15 @@ static int do_config(int argc, char **argv)
 	return 0;
 }
 
+/* a REG_DWORD value, 0 if absent or of another type/size */
+static int query_dword(HKEY k, const WCHAR *name, DWORD *v)
+{
+	DWORD type, cb = sizeof(*v);
+
+	return !RegQueryValueExW(k, name, NULL, &type, (BYTE *)v, &cb) && type == REG_DWORD &&
+	       cb == sizeof(*v);
+}
+
 static void show_status(void)
 {
 	HKEY k;
@@ -201,17 +210,15 @@ static void show_status(void)
 		printf("events:       none reported\n");
 		return;
 	}
-	cb = sizeof(v);
-	if (!RegQueryValueExW(k, L"EventCount", NULL, &type, (BYTE *)&v, &cb))
+	if (query_dword(k, L"EventCount", &v))
 		printf("events:       %lu reported\n", (unsigned long)v);
-	cb = sizeof(v);
-	if (!RegQueryValueExW(k, L"LastEventId", NULL, &type, (BYTE *)&v, &cb))
+	if (query_dword(k, L"LastEventId", &v))
 		printf("last event:   id %lu", (unsigned long)v);
-	cb = sizeof(v);
-	if (!RegQueryValueExW(k, L"LastEventType", NULL, &type, (BYTE *)&v, &cb))
+	if (query_dword(k, L"LastEventType", &v))
 		printf(", type %lu", (unsigned long)v);
 	cb = sizeof(text) - sizeof(WCHAR);
-	if (!RegQueryValueExW(k, L"LastEventText", NULL, &type, (BYTE *)text, &cb)) {
+	if (!RegQueryValueExW(k, L"LastEventText", NULL, &type, (BYTE *)text, &cb) &&
+	    type == REG_SZ) {
 		text[cb / sizeof(WCHAR)] = 0;
 		printf(": %ls", text);
 	}
