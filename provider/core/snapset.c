@@ -68,8 +68,12 @@ static void drop_set(struct snapset *s)
 	s->n_targets = 0;
 }
 
+/* all or nothing: VSS leaves a volume whose BeginPrepareSnapshot failed
+ * out of the set, so none of its LUNs may stay to be snapshotted */
 static int32_t add_luns(struct snapset *s, const struct vds_lun_info *luns, size_t n)
 {
+	const size_t before = s->n_luns;
+
 	for (size_t i = 0; i < n; i++) {
 		size_t j;
 
@@ -79,8 +83,10 @@ static int32_t add_luns(struct snapset *s, const struct vds_lun_info *luns, size
 				break;
 		if (j < s->n_luns)
 			continue;
-		if (s->n_luns == SNAPSET_MAX_LUNS)
+		if (s->n_luns == SNAPSET_MAX_LUNS) {
+			s->n_luns = before;
 			return PROV_VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED;
+		}
 		s->luns[s->n_luns++] = luns[i];
 	}
 	return PROV_S_OK;

@@ -351,6 +351,43 @@ static void test_too_many_luns(void **state)
 	assert_int_equal(snapset_begin_prepare(&x->s, set1, &l, 1), PROV_S_OK);
 }
 
+/* a BeginPrepareSnapshot that fails adds none of its LUNs: VSS leaves
+ * that volume out of the set, so its LUNs must not be snapshotted */
+static void test_too_many_luns_adds_nothing(void **state)
+{
+	struct fx *x = *state;
+	struct vds_lun_info l[4];
+
+	for (int i = 0; i < SNAPSET_MAX_LUNS - 2; i++) {
+		lun(&l[0], (uint8_t)(i + 1));
+		l[0].ids[0].bytes[14] = 0x80;
+		assert_int_equal(snapset_begin_prepare(&x->s, set1, &l[0], 1), PROV_S_OK);
+	}
+	for (int i = 0; i < 4; i++) {
+		lun(&l[i], (uint8_t)(0xf0 + i));
+		l[i].ids[0].bytes[14] = 0x80;
+	}
+	/* four new LUNs, room for two */
+	assert_int_equal(snapset_begin_prepare(&x->s, set1, l, 4),
+			 PROV_VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED);
+	assert_int_equal(x->s.n_luns, SNAPSET_MAX_LUNS - 2);
+	/* a new set that does not fit at all starts empty */
+	{
+		static struct vds_lun_info many[SNAPSET_MAX_LUNS + 1];
+
+		for (int i = 0; i <= SNAPSET_MAX_LUNS; i++) {
+			lun(&many[i], (uint8_t)(i + 1));
+			many[i].ids[0].bytes[13] = 0x40;
+		}
+		assert_int_equal(snapset_begin_prepare(&x->s, set2, many, SNAPSET_MAX_LUNS + 1),
+				 PROV_VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED);
+		assert_int_equal(x->s.n_luns, 0);
+	}
+	/* the set still accepts a volume that fits */
+	assert_int_equal(snapset_begin_prepare(&x->s, set2, &l[0], 1), PROV_S_OK);
+	assert_int_equal(x->s.n_luns, 1);
+}
+
 static void test_postcommit_before_commit(void **state)
 {
 	struct fx *x = *state;
@@ -500,6 +537,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_new_set_aborts_old, setup),
 	    cmocka_unit_test_setup(test_array_failures_veto, setup),
 	    cmocka_unit_test_setup(test_too_many_luns, setup),
+	    cmocka_unit_test_setup(test_too_many_luns_adds_nothing, setup),
 	    cmocka_unit_test_setup(test_postcommit_before_commit, setup),
 	    cmocka_unit_test_setup(test_target_luns, setup),
 	    cmocka_unit_test_setup(test_target_luns_abort_and_new_set, setup),
