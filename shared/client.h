@@ -26,9 +26,9 @@ struct client_cfg {
 	uint8_t key[AUTH_KEY_LEN];
 	const char *client_name; /* for the server's session list; may be NULL */
 	int connect_timeout_ms;	 /* 0: 5000 */
-	int io_timeout_ms;	 /* longest wait for any send/recv progress; 0: 30000 */
-	int max_attempts;	 /* per call, first try included; 0: 3 */
-	int retry_delay_ms;	 /* first backoff, doubled up to 5 s; 0: 200 */
+	int io_timeout_ms;  /* bound on one round trip: request sent, whole reply read; 0: 30000 */
+	int max_attempts;   /* per call, first try included; 0: 3 */
+	int retry_delay_ms; /* first backoff, doubled up to 5 s; 0: 200 */
 };
 
 struct client_reply {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <pthread.h>
 
 #include <cmocka.h>
@@ -362,6 +363,64 @@ static void test_recv_refuses_before_alloc(void **state)
 	plat_close(ls);
 }
 
+struct trickle {
+	plat_sock s;
+	volatile int stop;
+};
+
+static void *trickle_main(void *arg)
+{
+	struct trickle *t = arg;
+	uint8_t byte = 0;
+
+	for (int i = 0; i < 64 && !t->stop; i++) {
+		usleep(50 * 1000);
+		if (plat_send_all(t->s, &byte, 1, 1000))
+			break;
+	}
+	return NULL;
+}
+
+/* A peer that sends a byte now and then must not stretch a receive past
+ * its timeout: the bound is for the whole frame (the provider's commit
+ * relies on it to stay inside VSS's Flush-and-Hold window). */
+static void test_recv_timeout_is_a_deadline(void **state)
+{
+	uint8_t hdr[PROTO_HDR_LEN], *frame = NULL;
+	plat_sock ls, a, b;
+	uint16_t port;
+	struct trickle tr = {0};
+	pthread_t th;
+	uint64_t t0, ms;
+	size_t len;
+	int rc = 0;
+
+	(void)state;
+	assert_int_equal(plat_listen("127.0.0.1", 0, &ls, &port), 0);
+	assert_int_equal(plat_connect("127.0.0.1", port, 1000, &a), 0);
+	assert_int_equal(plat_accept(ls, &b), 0);
+	memset(hdr, 0, sizeof(hdr));
+	proto_be32_put(hdr + PROTO_OFF_MAGIC, PROTO_MAGIC);
+	hdr[PROTO_OFF_VERSION] = PROTO_VERSION;
+	proto_be32_put(hdr + PROTO_OFF_LEN, PROTO_HDR_LEN + 64);
+	assert_int_equal(plat_send_all(a, hdr, sizeof(hdr), 1000), 0);
+	t0 = plat_now_ms();
+	/* 64 payload bytes due, one arrives every 50 ms */
+	tr.s = a;
+	assert_int_equal(pthread_create(&th, NULL, trickle_main, &tr), 0);
+	rc = net_recv_frame(b, 400, &frame, &len);
+	ms = plat_now_ms() - t0;
+	assert_int_equal(rc, -PROTO_ETIMEDOUT);
+	assert_null(frame);
+	/* before the fix each byte restarted the 400 ms wait: about 3.2 s */
+	assert_true(ms < 1000);
+	tr.stop = 1;
+	pthread_join(th, NULL);
+	plat_close(a);
+	plat_close(b);
+	plat_close(ls);
+}
+
 static void test_connect_refused(void **state)
 {
 	struct client_cfg cfg;
@@ -388,6 +447,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_key),
 	    cmocka_unit_test(test_unauthenticated_refused),
 	    cmocka_unit_test(test_recv_refuses_before_alloc),
+	    cmocka_unit_test(test_recv_timeout_is_a_deadline),
 	    cmocka_unit_test(test_connect_refused),
 	};
 
