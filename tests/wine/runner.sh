@@ -37,11 +37,18 @@ winpath() { # Unix path -> Z:\... (Wine's view of /)
 wine_provider_setup() {
 	local iqn=$1
 	shift
+	# (callers may run under set -e: wineboot's and wineserver's exit
+	# codes are not errors here; a prefix without system.reg is)
 	if [ ! -f "$WINEPREFIX/system.reg" ]; then
 		echo "# creating the Wine prefix $WINEPREFIX"
-		wineboot -i >/dev/null 2>&1
+		wineboot -i >>"$WORK/wine.err" 2>&1 || true
+		wineserver -w 2>/dev/null || true
 	fi
-	wineserver -p 60 # one server for all the wine processes that follow
+	if [ ! -f "$WINEPREFIX/system.reg" ]; then
+		fail "Wine prefix $WINEPREFIX not created (see $WORK/wine.err)"
+		return 1
+	fi
+	wineserver -p 60 2>/dev/null || true # one server for the wine processes that follow
 	if wine regsvr32 /s "$(winpath "$VSS_DLL")" >>"$WORK/wine.err" 2>&1; then
 		pass "regsvr32 arraysim-vss.dll (COM self-registration in the prefix)"
 	else
