@@ -31,9 +31,10 @@ PSCHECK_PKGS := tree-sitter@0.25.1 tree-sitter-powershell@0.26.4
 msi: provider
 	@$(MAKE) --no-print-directory $(MSI)
 
-$(MSI): $(WXS) $(BUILD)/win/arraysim-vss.dll $(BUILD)/win/arraysim-vss-reg.exe
+$(MSI): $(WXS) provider/win/installer/add-rollback.sh $(BUILD)/win/arraysim-vss.dll $(BUILD)/win/arraysim-vss-reg.exe
 	@mkdir -p $(dir $@)
 	wixl -a x64 -D BinDir=$(BUILD)/win -o $@.tmp $(WXS)
+	bash provider/win/installer/add-rollback.sh $@.tmp
 	mv $@.tmp $@
 
 check-msi: msi

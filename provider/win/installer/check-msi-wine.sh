@@ -216,9 +216,8 @@ check "  no CLSID left" reg_gone "$CLSID_KEY"
 wine reg delete "$CFG_KEY" /f >/dev/null 2>&1
 
 # without a coordinator RegisterVss fails, as VSS fails it with
-# E_INVALIDARG on client Windows: the install must fail without a stale
-# VSS registration.  COM's registration of the rolled-back DLL stays (no
-# rollback actions, see the .wxs): reported, not failed.
+# E_INVALIDARG on client Windows: the install must fail and roll back:
+# no files, no VSS registration.
 echo "== c) msiexec /i without a VSS coordinator (a client OS) fails"
 wine regsvr32 /u /s "$(winpath "$WORK/fakevss.dll")"
 wine msiexec /i "$MSIW" /qn /l*v "$(winpath "$WORK/install-novss.log")" >"$WORK/novss.out" 2>&1
@@ -227,8 +226,16 @@ rc=$?
 	fail "msiexec /i without the coordinator: exit 0"
 check "  files rolled back" test ! -e "$INST_DIR/arraysim-vss.dll"
 check "  no VSS Providers key left" reg_gone "$PROV_KEY"
+# The rollback actions (add-rollback.sh) ran: Windows Installer runs the
+# rollback script in reverse, so regsvr32 /u finds the DLL still there.
+# Wine's msi removes the files first and runs rollback custom actions
+# after (its log: RemoveFiles, ..., RollbackRegisterCom, regsvr32 exit 3),
+# so the COM class of the removed DLL can stay here: reported, not failed.
+check "  rollback actions ran (RollbackRegisterVss, RollbackRegisterCom)" eval \
+	'grep -q "Action start .*RollbackRegisterVss" "$WORK/install-novss.log" &&
+	 grep -q "Action start .*RollbackRegisterCom" "$WORK/install-novss.log"'
 if ! reg_gone "$CLSID_KEY"; then
-	echo "note: CLSID $CLSID of the removed DLL is left behind (no rollback actions)"
+	echo "note: CLSID $CLSID left: Wine ran RollbackRegisterCom after removing the DLL"
 	wine regsvr32 /u /s "$(winpath "$(dirname "$MSI")/arraysim-vss.dll")" >/dev/null 2>&1
 	wine reg delete "$CLSID_KEY" /f >/dev/null 2>&1
 	wine reg delete "$APPID_KEY" /f >/dev/null 2>&1

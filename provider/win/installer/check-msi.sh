@@ -41,6 +41,11 @@ expect CustomAction "^ConfigureArray${T}3090${T}ArraysimVssRegExe${T}config --ad
 expect CustomAction "^UnregisterVss${T}3154${T}ArraysimVssRegExe${T}unregister${T}*$"
 expect CustomAction "^UnregisterCom${T}3186${T}REGSVR32${T}/u /s"
 expect CustomAction "^SetRegsvr32${T}[0-9]+${T}REGSVR32${T}\\[System64Folder\\]regsvr32.exe"
+# rollback actions (type + 0x100), added by add-rollback.sh
+expect CustomAction "^RollbackRegisterCom${T}3378${T}REGSVR32${T}/u /s"
+expect CustomAction "^RollbackRegisterVss${T}3346${T}ArraysimVssRegExe${T}unregister${T}*$"
+expect CustomAction "^RollbackUnregisterVss${T}3346${T}ArraysimVssRegExe${T}register${T}*$"
+expect CustomAction "^RollbackUnregisterCom${T}3378${T}REGSVR32${T}/s"
 expect Property "^ARRAY_PORT${T}3270$"
 expect Property "^UpgradeCode${T}\\{4da2d1a5-753b-4da9-af5b-432e4695de54\\}$"
 
@@ -58,11 +63,19 @@ lt RemoveExistingProducts InstallInitialize
 lt InstallInitialize UnregisterVss
 lt UnregisterVss UnregisterCom
 lt UnregisterCom RemoveFiles
-# configuration first: no rollback actions (wixl), so the step that fails
-# on bad input (KEY_FILE) must come before anything is registered
+# configuration first: the step that fails on bad input (KEY_FILE) comes
+# before anything is registered
 lt InstallFiles ConfigureArray
 lt ConfigureArray RegisterCom
 lt ConfigureArrayIqn RegisterCom
 lt RegisterCom RegisterVss
 lt RegisterVss InstallFinalize
+# a rollback action comes just before the action it undoes
+lt RollbackRegisterCom RegisterCom
+lt ConfigureArrayIqn RollbackRegisterCom
+lt RollbackRegisterVss RegisterVss
+lt RegisterCom RollbackRegisterVss
+lt RollbackUnregisterVss UnregisterVss
+lt RollbackUnregisterCom UnregisterCom
+lt UnregisterVss RollbackUnregisterCom
 echo "check-msi: $msi ok"
