@@ -93,7 +93,7 @@ for _ in $(seq 200); do
 	sleep 0.05
 done
 say "control 127.0.0.1:$PORT (key $DATA/control.key), iSCSI portal 127.0.0.1:$ISCSI_PORT"
-say "pool: $(ctl --json status | jq -r '"\(.capacity / 1073741824 | floor) GiB thin, \(.used) bytes used"')"
+say "pool: 64 GiB sparse file, $(ctl --json status | jq -r '"\(.capacity / 107374182.4 | floor / 10) GiB for data, \(.used) bytes used"')"
 
 ctl lun create $LUN --size 256M >/dev/null || die "lun create"
 ctl host create $G_HOST --iqn $GIQN >/dev/null || die "host create"
