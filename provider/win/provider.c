@@ -25,6 +25,31 @@
 #include "provider_ids.h"
 #include "vss_err.h"
 
+/*
+ * The set id as the array keeps it: RFC 4122 byte order (Data1..Data3
+ * big-endian), so that `arrayctl snapshot list` prints the same text as
+ * vssadmin and diskshadow do for the shadow copy set.
+ */
+struct set_bytes {
+	uint8_t b[16];
+};
+
+static struct set_bytes set_id_bytes(const VSS_ID *g)
+{
+	struct set_bytes r;
+
+	r.b[0] = (uint8_t)(g->Data1 >> 24);
+	r.b[1] = (uint8_t)(g->Data1 >> 16);
+	r.b[2] = (uint8_t)(g->Data1 >> 8);
+	r.b[3] = (uint8_t)g->Data1;
+	r.b[4] = (uint8_t)(g->Data2 >> 8);
+	r.b[5] = (uint8_t)g->Data2;
+	r.b[6] = (uint8_t)(g->Data3 >> 8);
+	r.b[7] = (uint8_t)g->Data3;
+	memcpy(r.b + 8, g->Data4, 8);
+	return r;
+}
+
 static inline struct provider *impl_from_hw(IVssHardwareSnapshotProviderEx *iface)
 {
 	return CONTAINING_RECORD(iface, struct provider, IVssHardwareSnapshotProviderEx_iface);
@@ -500,8 +525,8 @@ static HRESULT STDMETHODCALLTYPE hw_BeginPrepareSnapshot(IVssHardwareSnapshotPro
 		return bad ? VSS_E_VOLUME_NOT_SUPPORTED_BY_PROVIDER : E_OUTOFMEMORY;
 	}
 	p->set.last_array_err = 0;
-	hr = snapset_begin_prepare(&p->set, (const uint8_t *)&SnapshotSetId, luns,
-				   (size_t)lLunCount);
+	hr =
+	    snapset_begin_prepare(&p->set, set_id_bytes(&SnapshotSetId).b, luns, (size_t)lLunCount);
 	free_luns(luns);
 	/* a new set id dropped an old set; its array-side release failing is worth an event */
 	if (p->set.last_array_err)
@@ -804,7 +829,8 @@ static HRESULT STDMETHODCALLTYPE cs_EndPrepareSnapshots(IVssProviderCreateSnapsh
 							VSS_ID SnapshotSetId)
 {
 	struct provider *p = impl_from_create(iface);
-	const uint8_t *sid = (const uint8_t *)&SnapshotSetId;
+	struct set_bytes sb = set_id_bytes(&SnapshotSetId);
+	const uint8_t *sid = sb.b;
 	char id[39];
 	HRESULT hr;
 
@@ -842,7 +868,7 @@ static HRESULT STDMETHODCALLTYPE cs_PreCommitSnapshots(IVssProviderCreateSnapsho
 
 	enter(p);
 	guid_text(&SnapshotSetId, id);
-	hr = snapset_precommit(&p->set, (const uint8_t *)&SnapshotSetId);
+	hr = snapset_precommit(&p->set, set_id_bytes(&SnapshotSetId).b);
 	if (hr == S_OK) {
 		/* warm the commit connection (one cheap round trip) before Flush-and-Hold */
 		rc = -PROTO_ECONNECT;
@@ -905,7 +931,7 @@ static HRESULT STDMETHODCALLTYPE cs_CommitSnapshots(IVssProviderCreateSnapshotSe
 	}
 	QueryPerformanceCounter(&t0);
 	p->set.last_array_err = 0;
-	hr = snapset_commit(&p->set, (const uint8_t *)&SnapshotSetId);
+	hr = snapset_commit(&p->set, set_id_bytes(&SnapshotSetId).b);
 	QueryPerformanceCounter(&t1);
 	p->commit_note.have = 1;
 	p->commit_note.hr = hr;
@@ -927,7 +953,7 @@ static HRESULT STDMETHODCALLTYPE cs_PostCommitSnapshots(IVssProviderCreateSnapsh
 
 	enter(p);
 	guid_text(&SnapshotSetId, id);
-	hr = snapset_postcommit(&p->set, (const uint8_t *)&SnapshotSetId, lSnapshotsCount);
+	hr = snapset_postcommit(&p->set, set_id_bytes(&SnapshotSetId).b, lSnapshotsCount);
 	trace_printf("PostCommitSnapshots %s, %ld -> 0x%08lX (%zu snapshot LUN(s))", id,
 		     (long)lSnapshotsCount, (unsigned long)hr, p->set.n_targets);
 	leave(p);
@@ -943,7 +969,7 @@ static HRESULT final_commit(IVssProviderCreateSnapshotSet *iface, VSS_ID *set_id
 
 	enter(p);
 	guid_text(set_id, id);
-	hr = snapset_final_commit(&p->set, (const uint8_t *)set_id, post);
+	hr = snapset_final_commit(&p->set, set_id_bytes(set_id).b, post);
 	trace_printf("%s %s -> 0x%08lX", name, id, (unsigned long)hr);
 	leave(p);
 	return hr;
@@ -971,7 +997,7 @@ static HRESULT STDMETHODCALLTYPE cs_AbortSnapshots(IVssProviderCreateSnapshotSet
 	enter(p); /* reports a failed commit's event first */
 	guid_text(&SnapshotSetId, id);
 	p->set.last_array_err = 0;
-	hr = snapset_abort(&p->set, (const uint8_t *)&SnapshotSetId);
+	hr = snapset_abort(&p->set, set_id_bytes(&SnapshotSetId).b);
 	if (hr == VSS_E_PROVIDER_VETO)
 		evlog_report(MSG_VETO_ABORT, "set %s: %s", id, p->arr.last_msg);
 	trace_printf("AbortSnapshots %s -> 0x%08lX", id, (unsigned long)hr);

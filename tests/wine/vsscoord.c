@@ -148,13 +148,13 @@ static int hr_allowed(HRESULT hr)
 
 /* "xxxxxxxx-xxxx-..." of the GUID's bytes in memory order: the form the
  * array shows (the provider hands it the raw 16 bytes of VSS_ID) */
+/* the set id as arrayctl shows it: the provider hands the array the
+ * RFC 4122 bytes, so this is the GUID's usual text, lower case */
 static void guid_array_text(const GUID *g, char out[37])
 {
-	const unsigned char *b = (const unsigned char *)g;
-
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		 b[13], b[14], b[15]);
+	snprintf(out, 37, "%08lx-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 (unsigned long)g->Data1, g->Data2, g->Data3, g->Data4[0], g->Data4[1], g->Data4[2],
+		 g->Data4[3], g->Data4[4], g->Data4[5], g->Data4[6], g->Data4[7]);
 }
 
 /* ---- registry: what the runner cannot read back from Wine's event log ---- */
