@@ -972,7 +972,8 @@ int array_map_list(struct array *a, int (*fn)(const struct map_info *m, void *ct
 	int r = 0;
 
 	pthread_mutex_lock(&a->lock);
-	if (a->nr_maps) /* qsort(NULL, 0) is undefined behaviour */
+	/* qsort(NULL, 0) is undefined behaviour: an empty table has no array */
+	if (a->nr_maps)
 		qsort(a->maps, a->nr_maps, sizeof(*a->maps), cmp_map);
 	for (size_t i = 0; i < a->nr_maps && !r; i++) {
 		struct host_rec *h = host_by_id(a, a->maps[i].host);
@@ -1033,8 +1034,9 @@ int array_luns_for_iqn(struct array *a, const char *iqn,
 	pthread_mutex_lock(&a->lock);
 	q = iqn ? iqn_find(a, iqn) : NULL;
 	if (q) {
-		if (a->nr_maps) /* qsort(NULL, 0) is undefined behaviour */
-		qsort(a->maps, a->nr_maps, sizeof(*a->maps), cmp_map);
+		/* qsort(NULL, 0) is undefined behaviour: an empty table has no array */
+		if (a->nr_maps)
+			qsort(a->maps, a->nr_maps, sizeof(*a->maps), cmp_map);
 		for (size_t i = 0; i < a->nr_maps && !r; i++) {
 			if (a->maps[i].host != q->host || vol_stat(a->pool, a->maps[i].lun, &vi))
 				continue;

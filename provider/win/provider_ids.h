@@ -7,6 +7,9 @@
 #ifndef ARRAYSIM_PROVIDER_IDS_H
 #define ARRAYSIM_PROVIDER_IDS_H
 
+/* one GUID initialiser per line reads better than clang-format's layout */
+/* clang-format off */
+
 /* COM class of the provider object */
 #define ARRAYSIM_CLSID_STR "{16698416-8915-4203-B336-B90F6358F279}"
 #define ARRAYSIM_CLSID_INIT                                                                        \
@@ -19,6 +22,7 @@
 #define ARRAYSIM_PROVIDER_VERSION_ID_STR "{911B518D-6800-4465-987A-21FFD1745F8E}"
 #define ARRAYSIM_PROVIDER_VERSION_ID_INIT                                                          \
 	{0x911b518d, 0x6800, 0x4465, {0x98, 0x7a, 0x21, 0xff, 0xd1, 0x74, 0x5f, 0x8e}}
+/* clang-format on */
 #define ARRAYSIM_PROVIDER_VERSION_STR L"1.0.0.0"
 /* COM AppID: DllSurrogate, so VSS activates the DLL out of process */
 #define ARRAYSIM_APPID_STR "{44A6A736-F8E7-40BD-9D7A-000FDBB7CBC1}"
