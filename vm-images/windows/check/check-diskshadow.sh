@@ -2,9 +2,10 @@
 # check-diskshadow.sh FILE...: every line of a diskshadow script must be
 # blank, a "#" comment, or a known diskshadow command with a known
 # sub-command (the command table of Microsoft's diskshadow reference,
-# see docs/lab-setup.md).  It checks verbs and their fixed keywords
-# only, not the arguments' values.  Prints "FILE:LINE: why" and exits 1
-# on the first file with an unknown line.
+# see docs/lab-setup.md; "add shadow" and "resync", which that table
+# lacks, as Microsoft's VSS team documented them for LUN resync).  It
+# checks verbs and their fixed keywords only, not the arguments' values.
+# Prints "FILE:LINE: why" for each unknown line and exits 1 if any.
 set -u
 rc=0
 for f in "$@"; do
@@ -18,14 +19,17 @@ for f in "$@"; do
 		bad=
 		case $verb in
 		set) case $sub in context | option | metadata | verbose) ;; *) bad="set $sub" ;; esac ;;
-		add) case $sub in volume | alias | shadow) ;; *) bad="add $sub" ;; esac ;;
+		add) case $sub in volume | alias) ;; shadow) [ -n "$rest" ] || bad="add shadow needs a shadow id or alias" ;; *) bad="add $sub" ;; esac ;;
 		begin | end) case $sub in backup | restore) ;; *) bad="$verb $sub" ;; esac ;;
 		load) [ "$sub" = metadata ] || bad="load $sub" ;;
 		writer) case $sub in verify | exclude) ;; *) bad="writer $sub" ;; esac ;;
 		list) case $sub in writers | shadows | providers) ;; *) bad="list $sub" ;; esac ;;
 		delete) [ "$sub" = shadows ] || bad="delete $sub" ;;
 		simulate) [ "$sub" = restore ] || bad="simulate $sub" ;;
-		create | import | reset | resync | exit) [ -z "$sub" ] || bad="$verb takes no argument here: $sub" ;;
+		create | import | reset | exit) [ -z "$sub" ] || bad="$verb takes no argument here: $sub" ;;
+		resync) for o in $sub $rest; do
+			case $o in novolcheck | revert_originalsig) ;; *) bad="resync option $o" ;; esac
+		done ;;
 		expose | unexpose | mask | break | revert | exec | active) [ -n "$sub" ] || bad="$verb needs an argument" ;;
 		*) bad="unknown command '$verb'" ;;
 		esac
