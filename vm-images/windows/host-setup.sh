@@ -45,7 +45,10 @@ die() {
 [ -x "$ARRAYCTL" ] || die "$ARRAYCTL missing (make all)"
 [ -r "$DATA/control.key" ] || die "$DATA/control.key not readable (is DATA_DIR the daemon's --data-dir?)"
 [ -f "$MSI" ] || die "$MSI missing (make msi)"
-[ ${#CHAP_SECRET} -ge 12 ] || die "CHAP_SECRET must be 12..128 characters (the array refuses shorter)"
+# the array refuses fewer than 12 characters; Microsoft's initiator
+# takes at most 16 (12..16 without IPsec)
+[ ${#CHAP_SECRET} -ge 12 ] && [ ${#CHAP_SECRET} -le 16 ] ||
+	die "CHAP_SECRET must be 12..16 characters (the array refuses shorter, the Windows initiator longer)"
 
 ctl() { "$ARRAYCTL" --connect "$LAB_ADDR:$CONTROL_PORT" --key-file "$DATA/control.key" "$@"; }
 ctl status >/dev/null || die "cannot reach arraysimd at $LAB_ADDR:$CONTROL_PORT with $DATA/control.key (running, listening there? see docs/lab-setup.md)"

@@ -133,6 +133,7 @@ try {
         Write-VolumeCache -DriveLetter E
     }
     & (Join-Path $LabDir 'verify.ps1') -Make -Path $data -Manifest (Join-Path $LabDir 'manifest.csv')
+    if ($LASTEXITCODE -ne 0) { throw "verify.ps1 -Make failed ($LASTEXITCODE)" }
     Write-Output 'provision: done.  Next: diskshadow /s C:\arraysim\lab\create.dsh (docs/lab-setup.md)'
 } catch {
     Write-Output "provision: FAILED: $_"

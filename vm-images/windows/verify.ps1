@@ -36,7 +36,8 @@ function Get-TreeHashes([string] $Root) {
 }
 
 if (-not (Test-Path -LiteralPath $Path -PathType Container)) {
-    Write-Error "verify: $Path is not a directory (is the shadow copy exposed? diskshadow: list shadows all)"
+    # -ErrorAction Continue: with 'Stop' Write-Error would throw and skip the exit code
+    Write-Error "verify: $Path is not a directory (is the shadow copy exposed? diskshadow: list shadows all)" -ErrorAction Continue
     exit 1
 }
 
@@ -48,7 +49,7 @@ if ($Make) {
 }
 
 if (-not (Test-Path -LiteralPath $Manifest)) {
-    Write-Error "verify: no manifest $Manifest (make one first with -Make)"
+    Write-Error "verify: no manifest $Manifest (make one first with -Make)" -ErrorAction Continue
     exit 1
 }
 $want = @{}
