@@ -122,5 +122,8 @@ if ($PSCmdlet.ShouldProcess('vssadmin list providers', 'check')) {
     }
     Write-Output "ok: vssadmin lists '$ProviderName'"
 }
-& $regPath show
+if ($PSCmdlet.ShouldProcess($regPath, 'show the configuration') -and (Test-Path -LiteralPath $regPath)) {
+    & $regPath show
+    if ($LASTEXITCODE -ne 0) { Fail "'$regPath show' failed (exit $LASTEXITCODE)" }
+}
 exit 0
