@@ -159,20 +159,24 @@ static int op_prepare(void *ctx, const uint8_t set_id[16], const struct vds_lun_
 	return rc;
 }
 
-/* SNAPSET_ID only: abort */
-static int set_call(struct array_ctx *a, uint16_t type, const uint8_t set_id[16])
+/*
+ * A request with only SNAPSET_ID (commit, abort).  With rep the caller
+ * gets the reply (to free); without it the reply is dropped.
+ */
+static int set_call(struct array_ctx *a, uint16_t type, const uint8_t set_id[16],
+		    struct client_reply *rep)
 {
 	struct proto_buf req;
-	struct client_reply rep;
+	struct client_reply own;
 	int rc;
 
 	proto_buf_init(&req);
 	proto_put_guid(&req, PROTO_TAG_SNAPSET_ID, set_id);
 	rc = enc_failed(a, &req);
 	if (!rc)
-		rc = call(a, type, &req, &rep);
-	if (!rc)
-		client_reply_free(&rep);
+		rc = call(a, type, &req, rep ? rep : &own);
+	if (!rc && !rep)
+		client_reply_free(&own);
 	proto_buf_free(&req);
 	return rc;
 }
@@ -252,17 +256,11 @@ static int op_commit(void *ctx, const uint8_t set_id[16], struct snapset_target 
 		     size_t *n_out)
 {
 	struct array_ctx *a = ctx;
-	struct proto_buf req;
 	struct client_reply rep;
 	int rc;
 
 	*n_out = 0;
-	proto_buf_init(&req);
-	proto_put_guid(&req, PROTO_TAG_SNAPSET_ID, set_id);
-	rc = enc_failed(a, &req);
-	if (!rc)
-		rc = call(a, PROTO_MSG_SNAPSET_COMMIT, &req, &rep);
-	proto_buf_free(&req);
+	rc = set_call(a, PROTO_MSG_SNAPSET_COMMIT, set_id, &rep);
 	if (rc)
 		return rc;
 	rc = commit_targets(a, &rep, out, max, n_out);
@@ -272,7 +270,7 @@ static int op_commit(void *ctx, const uint8_t set_id[16], struct snapset_target 
 
 static int op_abort(void *ctx, const uint8_t set_id[16])
 {
-	return set_call(ctx, PROTO_MSG_SNAPSET_ABORT, set_id);
+	return set_call(ctx, PROTO_MSG_SNAPSET_ABORT, set_id, NULL);
 }
 
 const struct snapset_ops array_snapset_ops = {
