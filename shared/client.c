@@ -29,21 +29,6 @@ static char *dupstr(const char *s)
 	return p;
 }
 
-/*
- * What is left of timeout_ms since t0 (plat_now_ms()), or -1 when it is
- * spent; timeout_ms <= 0 (no limit) passes through.  A request's send and
- * the whole reply share one timeout, so io_timeout_ms bounds the round
- * trip, which is what the provider's commit needs (VSS Flush-and-Hold).
- */
-static int rest(uint64_t t0, int timeout_ms)
-{
-	uint64_t spent = plat_now_ms() - t0;
-
-	if (timeout_ms <= 0)
-		return timeout_ms;
-	return spent >= (uint64_t)timeout_ms ? -1 : timeout_ms - (int)spent;
-}
-
 int net_send_frame(plat_sock s, const uint8_t *frame, size_t len, int timeout_ms)
 {
 	return plat_send_all(s, frame, len, timeout_ms);
@@ -53,7 +38,7 @@ int net_recv_frame(plat_sock s, int timeout_ms, uint8_t **frame, size_t *len)
 {
 	uint8_t hdr[PROTO_HDR_LEN];
 	struct proto_hdr h;
-	uint64_t t0 = plat_now_ms();
+	uint64_t end = plat_deadline(timeout_ms);
 	uint8_t *buf;
 	long total;
 	int rc, left;
@@ -68,7 +53,7 @@ int net_recv_frame(plat_sock s, int timeout_ms, uint8_t **frame, size_t *len)
 	if (!buf)
 		return -PROTO_ENOMEM;
 	memcpy(buf, hdr, sizeof(hdr));
-	left = rest(t0, timeout_ms);
+	left = plat_time_left(end);
 	rc = left < 0 ? -PROTO_ETIMEDOUT
 		      : plat_recv_all(s, buf + PROTO_HDR_LEN, (size_t)total - PROTO_HDR_LEN, left);
 	if (rc) {
@@ -92,16 +77,16 @@ static int hs_round(struct client *c, uint16_t type, uint64_t reqid, const struc
 		    uint8_t **frame, size_t *len, struct proto_frame *f)
 {
 	struct proto_buf out;
-	uint64_t t0;
+	uint64_t end;
 	int rc, left;
 
 	proto_buf_init(&out);
 	rc = proto_frame_build(&out, type, 0, reqid, pl->data, pl->len);
-	t0 = plat_now_ms();
+	end = plat_deadline(c->cfg.io_timeout_ms);
 	if (!rc)
 		rc = net_send_frame(c->sock, out.data, out.len, c->cfg.io_timeout_ms);
 	proto_buf_free(&out);
-	left = rest(t0, c->cfg.io_timeout_ms);
+	left = plat_time_left(end);
 	if (!rc)
 		rc = left < 0 ? -PROTO_ETIMEDOUT : net_recv_frame(c->sock, left, frame, len);
 	if (rc)
@@ -251,7 +236,7 @@ static int call_once(struct client *c, uint16_t type, uint8_t flags, uint64_t re
 	struct proto_buf out;
 	struct proto_frame f;
 	uint8_t *frame = NULL;
-	uint64_t t0;
+	uint64_t end;
 	size_t len;
 	int rc, left;
 
@@ -260,11 +245,11 @@ static int call_once(struct client *c, uint16_t type, uint8_t flags, uint64_t re
 			       fields ? fields->len : 0);
 	if (!rc)
 		rc = auth_seal(&c->auth.sess, out.data, out.len);
-	t0 = plat_now_ms();
+	end = plat_deadline(c->cfg.io_timeout_ms);
 	if (!rc)
 		rc = net_send_frame(c->sock, out.data, out.len, c->cfg.io_timeout_ms);
 	proto_buf_free(&out);
-	left = rest(t0, c->cfg.io_timeout_ms);
+	left = plat_time_left(end);
 	if (!rc)
 		rc = left < 0 ? -PROTO_ETIMEDOUT : net_recv_frame(c->sock, left, &frame, &len);
 	if (rc)

@@ -62,4 +62,27 @@ void plat_wipe(void *p, size_t n);
 uint64_t plat_now_ms(void); /* monotonic */
 void plat_sleep_ms(unsigned ms);
 
+/*
+ * Deadlines for the *_all functions and the client's round trips: a
+ * timeout bounds a whole transfer, not each wait, so a peer that trickles
+ * a byte now and then cannot stretch a call (the provider's commit runs
+ * under VSS's 10 s Flush-and-Hold).  timeout_ms <= 0 means no limit:
+ * plat_deadline() returns 0 and plat_time_left() 0 (wait without limit).
+ */
+static inline uint64_t plat_deadline(int timeout_ms)
+{
+	return timeout_ms > 0 ? plat_now_ms() + (uint64_t)timeout_ms : 0;
+}
+
+/* ms left until end for the next wait (>= 1), or -1 when it has passed */
+static inline int plat_time_left(uint64_t end)
+{
+	uint64_t now;
+
+	if (!end)
+		return 0;
+	now = plat_now_ms();
+	return now >= end ? -1 : (int)(end - now);
+}
+
 #endif

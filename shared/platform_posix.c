@@ -161,38 +161,16 @@ void plat_shutdown(plat_sock s)
 		shutdown((int)s, SHUT_RDWR);
 }
 
-/*
- * Time left until end (plat_now_ms() clock) for one wait, or -1 when it
- * has passed.  end 0 means no deadline (timeout_ms <= 0: wait forever).
- * The *_all functions bound the whole transfer, not each wait: a peer
- * that trickles a byte now and then must not stretch a call past its
- * timeout (the provider's commit runs under VSS's 10 s Flush-and-Hold).
- */
-static int time_left(uint64_t end, int timeout_ms)
-{
-	uint64_t now;
-
-	if (!end)
-		return timeout_ms;
-	now = plat_now_ms();
-	return now >= end ? -1 : (int)(end - now);
-}
-
-static uint64_t deadline(int timeout_ms)
-{
-	return timeout_ms > 0 ? plat_now_ms() + (uint64_t)timeout_ms : 0;
-}
-
 int plat_send_all(plat_sock s, const void *buf, size_t n, int timeout_ms)
 {
-	uint64_t end = deadline(timeout_ms);
+	uint64_t end = plat_deadline(timeout_ms);
 	int left;
 	const uint8_t *p = buf;
 	ssize_t k;
 	int rc;
 
 	while (n) {
-		left = time_left(end, timeout_ms);
+		left = plat_time_left(end);
 		if (left < 0)
 			return -PROTO_ETIMEDOUT;
 		rc = wait_fd((int)s, POLLOUT, left);
@@ -212,14 +190,14 @@ int plat_send_all(plat_sock s, const void *buf, size_t n, int timeout_ms)
 
 int plat_recv_all(plat_sock s, void *buf, size_t n, int timeout_ms)
 {
-	uint64_t end = deadline(timeout_ms);
+	uint64_t end = plat_deadline(timeout_ms);
 	int left;
 	uint8_t *p = buf;
 	ssize_t k;
 	int rc;
 
 	while (n) {
-		left = time_left(end, timeout_ms);
+		left = plat_time_left(end);
 		if (left < 0)
 			return -PROTO_ETIMEDOUT;
 		rc = wait_fd((int)s, POLLIN, left);
