@@ -7,7 +7,7 @@ WIN_CC ?= x86_64-w64-mingw32-gcc
 WINE_HARNESS_SRC := $(wildcard tests/wine/*.c)
 WINE_HARNESS_WIN := $(filter-out tests/wine/lunid.c,$(WINE_HARNESS_SRC))
 WINE_HARNESS_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_WIN32_WINNT=0x0601 \
-                       -Iprovider/win -Itests/wine
+                       -Iprovider/win -Itests/wine -Ishared
 
 $(BUILD)/win/vsscoord.exe: $(WINE_HARNESS_WIN) $(wildcard tests/wine/*.h) provider/win/provider_ids.h
 	@mkdir -p $(dir $@)

@@ -12,6 +12,7 @@
 
 #include <objbase.h>
 
+#include "hexdigit.h"
 #include "spy.h"
 
 #define SCSI_VPD_MAX 1024
@@ -24,23 +25,12 @@ static void say(char *why, size_t sz, const char *msg)
 		snprintf(why, sz, "%s", msg);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int hex_decode(const char *hex, unsigned char *out, size_t max)
 {
 	size_t n = 0;
 
 	while (hex[0] && hex[0] != ' ' && hex[0] != '\n' && hex[0] != '\r') {
-		int hi = hexval(hex[0]), lo = hex[1] ? hexval(hex[1]) : -1;
+		int hi = hexdigit_val(hex[0]), lo = hex[1] ? hexdigit_val(hex[1]) : -1;
 
 		if (hi < 0 || lo < 0 || n == max)
 			return -1;
