@@ -108,29 +108,12 @@ VM_APPEND="arraysim.iqn=$GIQN" vm_start $G_VM \
 	-device virtio-net-pci,netdev=n0
 ms=$(vm_wait $G_VM) || die "guest boot"
 say "booted to its command channel in $(awk -v m="$ms" 'BEGIN { printf "%.1f", m / 1000 }') s ($VM_ACCEL)"
-vm_run $G_VM 120 >"$WORK/login.out" 2>&1 <<SH || die "guest login: $(tail -3 "$WORK/login.out")"
-$G_FUNCS
-setsid iscsistart -i $GIQN -t $TIQN -g 1 -a 10.0.2.100 -p 3260 >/tmp/iscsistart.log 2>&1 &
-for i in \$(seq 600); do lundev 0 >/dev/null && break; sleep 0.1; done
-lundev 0 || { cat /tmp/iscsistart.log; exit 1; }
-echo "\$(lundev 0)"
-SH
+vm_run $G_VM 120 <<<"$(g_login_script "$GIQN" "$TIQN")" >"$WORK/login.out" 2>&1 ||
+	die "guest login: $(tail -3 "$WORK/login.out")"
 say "iscsistart logged in as $GIQN; LUN 0 is $(tail -1 "$WORK/login.out")"
-vm_run $G_VM 180 >"$WORK/mkfs.out" 2>&1 <<SH || die "guest mkfs/write: $(tail -3 "$WORK/mkfs.out")"
-set -e
-$G_FUNCS
-d=\$(lundev 0)
-mkfs.ext4 -q -F \$d
-mkdir -p $G_MNT
-mount -t ext4 \$d $G_MNT
-mkdir $G_MNT/dir
-for i in 1 2 3 4 5 6 7 8; do
-	dd if=/dev/urandom of=$G_MNT/dir/f\$i bs=4k count=\$((i * 29)) 2>/dev/null
-done
-(cd $G_MNT && sha256sum dir/*) >/tmp/manifest
-wc -l </tmp/manifest
-SH
-say "ext4 on the LUN, $(tail -1 "$WORK/mkfs.out") files written, SHA-256 manifest kept in the guest"
+vm_run $G_VM 180 <<<"$G_MKFILES" >"$WORK/mkfs.out" 2>&1 ||
+	die "guest mkfs/write: $(tail -3 "$WORK/mkfs.out")"
+say "ext4 on the LUN, $(grep -c ' dir/f' "$WORK/mkfs.out") files written, SHA-256 manifest kept in the guest"
 
 # ---- the provider -----------------------------------------------------------
 step provider "arraysim-vss.dll in a Wine prefix, as on the guest's Windows twin"

@@ -43,38 +43,12 @@ if ms=$(vm_wait k); then pass "guest booted to its command loop ($ms ms, $VM_ACC
 	exit 1
 fi
 
-# In the guest: the block device of SCSI LUN L of the (only) iSCSI session.
-LUNDEV='lundev() { for b in /sys/class/scsi_device/*:*:*:$1/device/block/*; do [ -e "$b" ] && echo /dev/${b##*/} && return 0; done; return 1; }'
-
 t0=$(now_ms)
-vm_ok k "guest: iscsistart logs in as $GIQN through the guestfwd and LUN 0 appears" 120 <<SH || true
-$LUNDEV
-grep -q "InitiatorName=$GIQN" /etc/iscsi/initiatorname.iscsi
-setsid iscsistart -i $GIQN -t $TIQN -g 1 -a 10.0.2.100 -p 3260 >/tmp/iscsistart.log 2>&1 &
-for i in \$(seq 600); do lundev 0 >/dev/null && break; sleep 0.1; done
-lundev 0 || { cat /tmp/iscsistart.log; dmesg | tail -20; exit 1; }
-# iscsistart exits once logged in; the kernel keeps the session.  No
-# iscsid: the array sends no iSCSI Async Messages by default ([iscsi]
-# async_events, docs/iscsi.md), and iscsid's adoption of the session
-# would reconnect it once.
-ls -d /sys/class/iscsi_session/session*
-SH
+vm_ok k "guest: iscsistart logs in as $GIQN through the guestfwd and LUN 0 appears" 120 \
+	<<<"$(g_login_script "$GIQN" "$TIQN")" || true
 echo "# login to LUN visible: $(($(now_ms) - t0)) ms"
 
-vm_ok k "guest: mkfs.ext4 on the LUN, 8 files with checksums" 180 <<SH || true
-set -e
-$LUNDEV
-d=\$(lundev 0)
-mkfs.ext4 -q -F \$d
-mkdir -p $G_MNT
-mount -t ext4 \$d $G_MNT
-mkdir $G_MNT/dir
-for i in 1 2 3 4 5 6 7 8; do
-	dd if=/dev/urandom of=$G_MNT/dir/f\$i bs=4k count=\$((i * 29)) 2>/dev/null
-done
-(cd $G_MNT && sha256sum dir/*) >/tmp/manifest
-cat /tmp/manifest
-SH
+vm_ok k "guest: mkfs.ext4 on the LUN, 8 files with checksums" 180 <<<"$G_MKFILES" || true
 is "manifest has 8 files" "$(grep -c ' dir/f' "$WORK/last.out")" 8
 
 # the provider in the Wine prefix, configured as the guest's host would

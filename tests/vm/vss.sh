@@ -34,6 +34,38 @@ lun_of_serial() {
 }
 '
 
+# g_login_script INITIATOR TARGET: the guest's login through the guestfwd
+# portal with iscsistart under its own IQN; prints LUN 0's device.
+# iscsistart exits once logged in and the kernel keeps the session.  No
+# iscsid: the array sends no iSCSI Async Messages by default ([iscsi]
+# async_events, docs/iscsi.md), and iscsid's adoption of the session
+# would reconnect it once.
+g_login_script() {
+	cat <<SH
+$G_FUNCS
+grep -q "InitiatorName=$1" /etc/iscsi/initiatorname.iscsi
+setsid iscsistart -i $1 -t $2 -g 1 -a 10.0.2.100 -p 3260 >/tmp/iscsistart.log 2>&1 &
+for i in \$(seq 600); do lundev 0 >/dev/null && break; sleep 0.1; done
+lundev 0 || { cat /tmp/iscsistart.log; dmesg | tail -20; exit 1; }
+SH
+}
+
+# guest script: ext4 on LUN 0 mounted on G_MNT, files dir/f1..f8 and their
+# SHA-256 manifest in /tmp/manifest (what g_import and g_resync_verify
+# check); prints the manifest
+G_MKFILES="set -e
+$G_FUNCS
+d=\$(lundev 0)
+mkfs.ext4 -q -F \$d
+mkdir -p $G_MNT
+mount -t ext4 \$d $G_MNT
+mkdir $G_MNT/dir
+for i in 1 2 3 4 5 6 7 8; do
+	dd if=/dev/urandom of=$G_MNT/dir/f\$i bs=4k count=\$((i * 29)) 2>/dev/null
+done
+(cd $G_MNT && sha256sum dir/*) >/tmp/manifest
+cat /tmp/manifest"
+
 # the SCSI LUN number LUN $1 has for host G_HOST
 g_lun_number() {
 	ctl --json map list | jq -r --arg l "$1" --arg h "$G_HOST" \
