@@ -2,14 +2,11 @@
 # libvirt's iscsi-direct storage pool (libiscsi inside libvirtd) lists the
 # LUNs mapped to its initiator, and a snapshot LUN after a refresh.
 #
-# The test runs its own libvirtd with a private configuration: a session
-# daemon as the unprivileged user "nobody" with HOME and XDG_RUNTIME_DIR
-# inside the test's work directory (no system configuration is read or
-# changed, no other libvirtd is touched), and stops it afterwards.
+# The test runs its own libvirtd with a private configuration
+# (tests/integration/libvirt.sh) and stops it afterwards.
 set -euo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
-
-command -v libvirtd >/dev/null || { fail "libvirtd not installed (make deps)"; finish; exit 1; }
+. "$(dirname "$0")/../integration/libvirt.sh"
 TIQN=iqn.2026-11.org.arraysim:array
 LIQN=iqn.2026-11.org.arraysim:libvirt-host
 start_daemon
@@ -21,36 +18,9 @@ ctl host create lv --iqn $LIQN >/dev/null
 ctl map v1 lv --lun 0 >/dev/null
 ctl map v2 lv --lun 1 >/dev/null
 
-LV=$WORK/libvirt
-mkdir -p "$LV/xdg" "$LV/home"
-chmod 755 "$WORK"
-chown -R nobody "$LV"
-chmod 700 "$LV/xdg"
-as_nobody() {
-	runuser -u nobody -- env HOME="$LV/home" XDG_RUNTIME_DIR="$LV/xdg" \
-		XDG_CONFIG_HOME="$LV/home/.config" XDG_CACHE_HOME="$LV/home/.cache" "$@"
-}
-as_nobody libvirtd >"$WORK/libvirtd.log" 2>&1 &
-LVD=$!
-BG_PIDS+=("$LVD")
-V() { as_nobody virsh -c qemu:///session "$@"; }
-trap 'stop_libvirtd 2>/dev/null; cleanup' EXIT
-for _ in $(seq 100); do
-	V version >/dev/null 2>&1 && break
-	sleep 0.1
-done
-
-cat >"$LV/pool.xml" <<XML
-<pool type='iscsi-direct'>
-  <name>arraysim</name>
-  <source>
-    <host name='127.0.0.1' port='$P'/>
-    <device path='$TIQN'/>
-    <initiator><iqn name='$LIQN'/></initiator>
-  </source>
-</pool>
-XML
-chmod 644 "$LV/pool.xml"
+trap 'lv_stop; cleanup' EXIT
+lv_start || { finish; exit 1; }
+lv_pool_xml "$LV/pool.xml" "$P" "$TIQN" "$LIQN"
 ok "libvirt creates the iscsi-direct pool" V pool-create "$LV/pool.xml"
 vols=$(V vol-list arraysim 2>&1 | grep -c '^ unit:' || true)
 is "the pool lists the two LUNs mapped to its initiator (not the third)" "$vols" 2
@@ -67,22 +37,9 @@ vols=$(V vol-list arraysim 2>&1 | grep -c '^ unit:' || true)
 is "after the refresh the snapshot LUN is listed too" "$vols" 3
 ok "pool destroy" V pool-destroy arraysim
 
-stop_libvirtd() {
-	local pid
-	pid=$(cat "$LV/xdg/libvirt/libvirtd.pid" 2>/dev/null || true)
-	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 50); do
-		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
-	wait "$LVD" 2>/dev/null || true
-}
-stop_libvirtd
-if [ -n "$(cat "$LV/xdg/libvirt/libvirtd.pid" 2>/dev/null)" ] &&
-	kill -0 "$(cat "$LV/xdg/libvirt/libvirtd.pid")" 2>/dev/null; then
-	fail "private libvirtd stopped"
-else
+if lv_stop; then
 	pass "private libvirtd stopped"
+else
+	fail "private libvirtd stopped"
 fi
 finish

@@ -14,11 +14,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
-
-for t in libvirtd virtlogd virsh setpriv; do
-	command -v $t >/dev/null || PATH=$PATH:/usr/sbin
-	command -v $t >/dev/null || { fail "$t not installed (make deps)"; finish; exit 1; }
-done
+. "$(dirname "$0")/../integration/libvirt.sh"
 TIQN=iqn.2026-11.org.arraysim:array
 LIQN=iqn.2026-11.org.arraysim:libvirt-host
 start_daemon
@@ -29,11 +25,12 @@ ctl host create lv --iqn $LIQN >/dev/null
 ctl map lvdisk lv --lun 0 >/dev/null
 ctl map lvdata lv --lun 1 >/dev/null
 
-LV=$WORK/libvirt
-mkdir -p "$LV/xdg" "$LV/home" "$LV/vm"
-chmod 755 "$WORK"
-chown -R nobody "$LV"
-chmod 700 "$LV/xdg"
+LV_DOMAIN=arraysim-lv
+trap 'lv_stop; cleanup' EXIT
+lv_start || { finish; exit 1; }
+pass "private libvirtd answers"
+mkdir -p "$LV/vm"
+chown nobody "$LV/vm"
 # the guest files must be readable by nobody
 cp "$GUEST/vmlinuz" "$GUEST/initramfs.cpio.gz" "$LV/vm/"
 chmod 644 "$LV/vm/vmlinuz" "$LV/vm/initramfs.cpio.gz"
@@ -42,59 +39,8 @@ ln -s "$LV/vm/lv.sock" "$WORK/lv.sock"
 ln -s "$LV/vm/lv.console" "$WORK/lv.console"
 ln -s "$LV/home/.cache/libvirt/qemu/log/arraysim-lv.log" "$WORK/lv.qemu.log"
 
-NOBODY_GID=$(id -g nobody)
-# env and setpriv exec, so $! below is the daemon's own pid
-# LIBVIRT_AUTOSTART=0: virsh must never spawn a libvirtd of its own
-AS_NOBODY=(env LIBVIRT_AUTOSTART=0 HOME="$LV/home" XDG_RUNTIME_DIR="$LV/xdg" XDG_CONFIG_HOME="$LV/home/.config"
-	XDG_CACHE_HOME="$LV/home/.cache"
-	setpriv --reuid=nobody --regid="$NOBODY_GID" --clear-groups)
-"${AS_NOBODY[@]}" virtlogd >"$WORK/virtlogd.log" 2>&1 &
-VLOGD=$!
-BG_PIDS+=("$VLOGD")
-for _ in $(seq 100); do
-	[ -S "$LV/xdg/libvirt/virtlogd-sock" ] && break
-	sleep 0.05
-done
-"${AS_NOBODY[@]}" libvirtd >"$WORK/libvirtd.log" 2>&1 &
-LVD=$!
-BG_PIDS+=("$LVD")
-V() { "${AS_NOBODY[@]}" virsh -c qemu:///session "$@"; }
-
-stop_daemons() {
-	local p
-	kill -0 "$LVD" 2>/dev/null && V destroy arraysim-lv >/dev/null 2>&1 || true
-	# a domain outlives its libvirtd: make sure its QEMU is gone too
-	p=$(cat "$LV/xdg/libvirt/qemu/run/arraysim-lv.pid" 2>/dev/null || true)
-	[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
-	for p in $LVD $VLOGD; do
-		kill -TERM "$p" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-}
-trap 'stop_daemons; cleanup' EXIT
-for _ in $(seq 100); do
-	V version >/dev/null 2>&1 && break
-	sleep 0.1
-done
-ok "private libvirtd answers" V version
-
 # --- storage pool ---------------------------------------------------------
-cat >"$LV/pool.xml" <<XML
-<pool type='iscsi-direct'>
-  <name>arraysim</name>
-  <source>
-    <host name='127.0.0.1' port='$P'/>
-    <device path='$TIQN'/>
-    <initiator><iqn name='$LIQN'/></initiator>
-  </source>
-</pool>
-XML
-chmod 644 "$LV/pool.xml"
+lv_pool_xml "$LV/pool.xml" "$P" "$TIQN" "$LIQN"
 ok "iscsi-direct pool created" V pool-create "$LV/pool.xml"
 nvols() { V vol-list arraysim 2>&1 | grep -c '^ unit:' || true; }
 is "the pool lists the two LUNs mapped to its initiator" "$(nvols)" 2
@@ -185,11 +131,10 @@ SH
 ok "domain destroyed" V destroy arraysim-lv
 ok "domain undefined" V undefine arraysim-lv
 ok "pool destroyed" V pool-destroy arraysim
-stop_daemons
-if kill -0 "$LVD" 2>/dev/null || kill -0 "$VLOGD" 2>/dev/null; then
-	fail "private libvirtd and virtlogd stopped"
-else
+if lv_stop; then
 	pass "private libvirtd and virtlogd stopped"
+else
+	fail "private libvirtd and virtlogd stopped"
 fi
 ok "unmap the snapshot" ctl unmap lvdisk-snap lv
 ok "unmap the LUNs" sh -c "'$ARRAYCTL' --data-dir '$DATA' unmap lvdisk lv && '$ARRAYCTL' --data-dir '$DATA' unmap lvdata lv"
