@@ -221,15 +221,16 @@ static int snap_target(const struct array_ctx *a, const struct proto_field *snap
 	return PROTO_EPROTO; /* a snapshot of a LUN this set never named */
 }
 
-static int commit_targets(struct array_ctx *a, const struct client_reply *rep,
-			  struct snapset_target *out, size_t max, size_t *n_out)
+int array_commit_targets(struct array_ctx *a, const uint8_t *payload, size_t len,
+			 struct snapset_target *out, size_t max, size_t *n_out)
 {
 	struct proto_field f;
 	struct proto_iter it;
 	size_t n = 0;
 	int rc;
 
-	proto_iter_init(&it, rep->payload, rep->payload_len);
+	*n_out = 0;
+	proto_iter_init(&it, payload, len);
 	while ((rc = proto_iter_next(&it, &f)) == 1) {
 		if (f.tag != PROTO_TAG_SNAP)
 			continue;
@@ -263,7 +264,7 @@ static int op_commit(void *ctx, const uint8_t set_id[16], struct snapset_target 
 	rc = set_call(a, PROTO_MSG_SNAPSET_COMMIT, set_id, &rep);
 	if (rc)
 		return rc;
-	rc = commit_targets(a, &rep, out, max, n_out);
+	rc = array_commit_targets(a, rep.payload, rep.payload_len, out, max, n_out);
 	client_reply_free(&rep);
 	return rc;
 }

@@ -34,6 +34,15 @@ struct array_ctx {
 
 extern const struct snapset_ops array_snapset_ops; /* ctx = struct array_ctx * */
 
+/*
+ * The SNAP records of a SNAPSET_COMMIT reply's payload -> out[0..*n_out),
+ * origins resolved through a->refs (prepare's).  0, or PROTO_EPROTO /
+ * PROTO_EOVERFLOW with last_msg noted; allocates nothing.  Public for
+ * the fuzzer (tests/fuzz/fuzz_commit_reply.c).
+ */
+int array_commit_targets(struct array_ctx *a, const uint8_t *payload, size_t len,
+			 struct snapset_target *out, size_t max, size_t *n_out);
+
 /* lunmatch_confirm_fn: LUN_SHOW by LUN_NAA; ctx = struct array_ctx * */
 int array_confirm_naa(void *ctx, const uint8_t naa[16], char serial[33]);
 
