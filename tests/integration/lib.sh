@@ -150,6 +150,17 @@ start_daemon() {
 	return 1
 }
 
+# term_wait PID: SIGTERM, up to 5 s to exit, then SIGKILL; reaps it
+term_wait() {
+	kill -TERM "$1" 2>/dev/null || true
+	for _ in $(seq 50); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 stop_daemon() {
 	local rc=0
 	kill -TERM "$DAEMON_PID"

@@ -66,13 +66,7 @@ lv_stop() {
 		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
 	fi
 	for p in $LVD $VLOGD; do
-		kill -TERM "$p" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
+		term_wait "$p"
 	done
 	for p in $LVD $VLOGD; do
 		kill -0 "$p" 2>/dev/null && return 1

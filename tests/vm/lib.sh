@@ -107,13 +107,7 @@ vm_ok() {
 vm_stop() {
 	local p=${VM_PID[$1]:-}
 	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null || true
-	for _ in $(seq 50); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
+	term_wait "$p"
 	unset "VM_PID[$1]"
 }
 
